@@ -1,0 +1,139 @@
+/**
+ * `zolo replay DIR`: rebuilds a ZO run's final parameters from its starting parameters and its
+ * zo-log.jsonl alone — no model, no data, no forward pass (src/zo/replay.ts) — writes them to
+ * DIR/replayed.safetensors and compares them with the run's final checkpoint.
+ *
+ * Files (written by `zolo run` for ZO methods): DIR/zo-log.jsonl (header in its step-0 line, or a
+ * header line), DIR/start.safetensors (the header's `start`), DIR/checkpoint.safetensors (final
+ * parameters as `param/<name>`). `--log`, `--params`, `--check` and `--out` point anywhere instead.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError, FormatError } from '../kernels/errors.ts';
+import { createBackend } from '../kernels/index.ts';
+import { readSafetensors, type SafetensorsContents, writeSafetensors } from '../nn/safetensors.ts';
+import { Engine, ParamStore } from '../tensor/index.ts';
+import { parseZoLog, replayZo, ZO_LOG_FILE, type ZoLog } from '../zo/index.ts';
+
+interface ReplayOptions {
+  log?: string;
+  params?: string;
+  out?: string;
+  check?: string;
+  steps?: string;
+  backend?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+/** A parameter's values in a safetensors file: run checkpoints name them `param/<name>`, model files `<name>`. */
+function lookup(contents: SafetensorsContents, name: string, file: string): Float32Array {
+  const entry = contents.tensors.get(`param/${name}`) ?? contents.tensors.get(name);
+  if (!entry) throw new FormatError(`${file} has no tensor "${name}" (nor "param/${name}")`);
+  return entry.data;
+}
+
+/** The step a run checkpoint was written at, when its metadata says so. */
+function checkpointStep(contents: SafetensorsContents): number | null {
+  const state = contents.metadata.state;
+  if (state === undefined) return null;
+  try {
+    const step = (JSON.parse(state) as { step?: unknown }).step;
+    return typeof step === 'number' ? step : null;
+  } catch {
+    return null;
+  }
+}
+
+function buildStore(engine: Engine, log: ZoLog, start: SafetensorsContents, file: string): ParamStore {
+  const store = new ParamStore(engine);
+  for (const described of log.header.params) {
+    const values = lookup(start, described.name, file);
+    const size = described.shape.reduce((n, d) => n * d, 1);
+    if (values.length !== size) {
+      throw new FormatError(`${file}: tensor "${described.name}" has ${values.length} values, the log says shape [${described.shape.join(', ')}]`);
+    }
+    // the group only decides the ledger category; replay needs names, order, shapes and flags
+    store.add(described.name, 'mlp', described.shape, values, described.trainable);
+  }
+  return store;
+}
+
+export function register(program: Command): void {
+  program
+    .command('replay')
+    .argument('[dir]', 'a ZO run folder written by `zolo run`')
+    .description('rebuild a ZO run\'s final parameters from its starting parameters and zo-log.jsonl, without any forward pass')
+    .option('--log <file>', `the ZO log (default DIR/${ZO_LOG_FILE})`)
+    .option('--params <file>', 'starting parameters, safetensors (default: the log header\'s "start", next to the log)')
+    .option('--out <file>', 'where to write the rebuilt parameters (default DIR/replayed.safetensors)')
+    .option('--check <file>', 'compare with these parameters (default DIR/checkpoint.safetensors when present)')
+    .option('--steps <n>', 'replay only the first n logged steps')
+    .option('--backend <name>', 'kernel backend; bit-for-bit agreement is promised on cpu', 'cpu')
+    .option('--force', 'overwrite --out if it exists')
+    .option('--json', 'machine-readable output')
+    .action(async (dir: string | undefined, options: ReplayOptions) => {
+      const logFile = options.log ?? (dir ? join(dir, ZO_LOG_FILE) : undefined);
+      if (!logFile) throw new ConfigError('replay needs a run folder DIR or --log FILE');
+      if (!existsSync(logFile)) throw new FormatError(`no ZO log at ${logFile}`);
+      const log = parseZoLog(readFileSync(logFile, 'utf8'), logFile);
+      if (options.steps !== undefined) {
+        const steps = Number(options.steps);
+        if (!Number.isInteger(steps) || steps < 0 || steps > log.steps.length) {
+          throw new ConfigError(`--steps must be an integer in [0, ${log.steps.length}], got ${JSON.stringify(options.steps)}`);
+        }
+        log.steps = log.steps.slice(0, steps);
+      }
+      const paramsFile = options.params ?? (log.header.start ? resolve(dirname(logFile), log.header.start) : undefined);
+      if (!paramsFile) throw new ConfigError('the log names no starting parameters ("start"); pass --params FILE');
+      const outFile = options.out ?? join(dir ?? dirname(logFile), 'replayed.safetensors');
+      if (existsSync(outFile) && !options.force) throw new ConfigError(`--out ${outFile} exists; pass --force to overwrite it`);
+
+      const engine = new Engine(await createBackend(options.backend));
+      const store = buildStore(engine, log, await readSafetensors(paramsFile), paramsFile);
+      const started = performance.now();
+      const { steps } = await replayZo(store, log);
+      const replayMs = performance.now() - started;
+      const values = await store.snapshot();
+      await writeSafetensors(
+        outFile,
+        store.all().map((p) => [p.name, { shape: [...p.tensor.shape], data: values.get(p.name)! }]),
+        { 'zolo.format': 'zolo-params/1', 'zolo.replayedSteps': String(steps), 'zolo.method': log.header.method },
+      );
+
+      const checkFile = options.check ?? (dir && existsSync(join(dir, 'checkpoint.safetensors')) ? join(dir, 'checkpoint.safetensors') : undefined);
+      let check: { file: string; bitIdentical: boolean; maxAbsDiff: number; skipped?: string } | null = null;
+      if (checkFile) {
+        const reference = await readSafetensors(checkFile);
+        const referenceStep = checkpointStep(reference);
+        if (referenceStep !== null && referenceStep !== steps) {
+          check = { file: checkFile, bitIdentical: false, maxAbsDiff: Number.NaN, skipped: `checkpoint is at step ${referenceStep}, replayed ${steps} steps (use --steps ${referenceStep})` };
+        } else {
+          let bitIdentical = true;
+          let maxAbsDiff = 0;
+          for (const param of store.all()) {
+            const mine = values.get(param.name)!;
+            const theirs = lookup(reference, param.name, checkFile);
+            if (theirs.length !== mine.length) throw new FormatError(`${checkFile}: tensor "${param.name}" has ${theirs.length} values, expected ${mine.length}`);
+            if (Buffer.compare(Buffer.from(mine.buffer, mine.byteOffset, mine.byteLength), Buffer.from(theirs.buffer, theirs.byteOffset, theirs.byteLength)) !== 0) {
+              bitIdentical = false;
+              for (let i = 0; i < mine.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(mine[i]! - theirs[i]!));
+            }
+          }
+          check = { file: checkFile, bitIdentical, maxAbsDiff };
+        }
+      }
+      engine.backend.dispose();
+
+      const report = { method: log.header.method, steps, params: store.count(), trainable: store.count(true), out: outFile, replayMs, check };
+      if (options.json) {
+        console.log(JSON.stringify(report, null, 2));
+      } else {
+        console.log(`replayed ${steps} ${log.header.method} steps over ${report.trainable} trainable values in ${replayMs.toFixed(0)} ms (no forward pass) → ${outFile}`);
+        if (check?.skipped) console.log(`check skipped: ${check.skipped}`);
+        else if (check) console.log(check.bitIdentical ? `identical bit for bit to ${check.file}` : `differs from ${check.file}: max |Δ| = ${check.maxAbsDiff}`);
+      }
+      if (check && !check.skipped && !check.bitIdentical) process.exitCode = 4;
+    });
+}

@@ -1,0 +1,19 @@
+/**
+ * Zeroth-order estimators: the plug-in API (types, registry, createEstimator), the built-in parts
+ * and presets, and trajectory replay. Importing this module registers the built-ins.
+ */
+import './builtins.ts';
+
+export * from './types.ts';
+export { COMMON_OPTIONS, createEstimator, optionSpecs } from './estimator.ts';
+export type { Estimator, EstimatorParts, EstimatorState, LoggedStep, Overrides, SavedEstimatorState, StepInput } from './estimator.ts';
+export { getPart, getPreset, listParts, listPresets, registerPart, registerPreset } from './registry.ts';
+export { coefficient, nonNegative, option, positive, positiveInteger } from './options.ts';
+export { isDecayed, decayFactor } from './weightDecay.ts';
+export { isLowRankDirection } from './perturbations/lowRank.ts';
+export { gaussianDirection } from './perturbations/gaussian.ts';
+export { applySeedTrickUpdate } from './optimizers/sgd.ts';
+export { stepSeedStream, windowSeed } from './seeds.ts';
+export type { LowRankDirection, LowRankState, MatrixFactors } from './perturbations/lowRank.ts';
+export { parseZoLog, replayZo, ZO_LOG_FILE, zoLogHeader, zoLogStep } from './replay.ts';
+export type { ZoLog, ZoLogHeader, ZoLogParam, ZoLogStep } from './replay.ts';

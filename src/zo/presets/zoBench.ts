@@ -1,0 +1,60 @@
+/**
+ * The ZO-Bench optimizer family (Zhang et al., arXiv:2402.11592; ZO-Bench/ZO-LLM zo-bench/trainer.py),
+ * zo-estimators.md §4.1. All share MeZO's Gaussian central-difference estimate with q = 1, ε = 1e-3
+ * and λ = 0 (the sweeps). ZO-Bench publishes LR grids, not defaults: ZO-SGD {1e-4…1e-8},
+ * ZO-Adam/MMT/Sign/Cons {1e-5…1e-8}; the values below are points of those grids — tune per task.
+ */
+import type { Preset } from '../types.ts';
+
+const reference = 'Zhang et al. 2024, arXiv:2402.11592 (ZO-Bench); ZO-Bench/ZO-LLM zo-bench/trainer.py';
+const base = { perturbation: 'gaussian', schedule: 'fixed', difference: 'central' };
+const gridSource = (grid: string): string => `ZO-Bench sweep grid ${grid} [C]; one point of the grid, tune per task`;
+
+export const zoSgd: Preset = {
+  name: 'zo-sgd',
+  description: 'ZO-SGD (zo_sgd): θ ← θ − ηĝ',
+  reference,
+  parts: { ...base, optimizer: 'sgd' },
+  defaults: { lr: { value: 1e-6, source: gridSource('{1e-4…1e-8}') } },
+};
+
+export const zoSgdOneSided: Preset = {
+  name: 'zo-sgd-one-sided',
+  description: 'ZO-SGD with the one-sided difference (--perturbation_mode one_side); 2 passes per step',
+  reference,
+  parts: { ...base, difference: 'oneSided', optimizer: 'sgd' },
+  defaults: { lr: { value: 1e-6, source: gridSource('{1e-4…1e-8}') } },
+};
+
+export const zoSgdSign: Preset = {
+  name: 'zo-sgd-sign',
+  description: 'ZO-SGD-Sign (zo_sign_opt): θ ← θ − η·sign(c)·z',
+  reference,
+  parts: { ...base, optimizer: 'signSgd' },
+  defaults: { lr: { value: 1e-7, source: gridSource('{1e-5…1e-8}') } },
+};
+
+export const zoSgdMomentum: Preset = {
+  name: 'zo-sgd-mmt',
+  description: 'ZO-SGD-MMT (zo_sgd --momentum 0.9): m ← βm + ĝ, θ ← θ − ηm; +P floats',
+  reference,
+  parts: { ...base, optimizer: 'momentum' },
+  defaults: { lr: { value: 1e-7, source: gridSource('{1e-5…1e-8}') } },
+};
+
+export const zoSgdConservative: Preset = {
+  name: 'zo-sgd-cons',
+  description: 'ZO-SGD-Cons (zo_conserv): keep the best of θ, θ ∓ ηĝ; 5 passes per step',
+  reference,
+  parts: { ...base, optimizer: 'conservative' },
+  defaults: { lr: { value: 1e-6, source: gridSource('{1e-5…1e-8}') } },
+};
+
+export const zoAdam: Preset = {
+  name: 'zo-adam',
+  description: 'ZO-Adam (zo_adam): Adam on ĝ; +2P floats',
+  reference,
+  parts: { ...base, optimizer: 'adam' },
+  defaults: { lr: { value: 1e-5, source: gridSource('{1e-5…1e-8}') } },
+  notes: ['forward-gradient (exact JVP) is not implemented: zolo\'s kernels have no forward-mode AD'],
+};
