@@ -1,0 +1,90 @@
+/**
+ * Model checkpoints: a safetensors file (safetensors.ts) with every parameter of the model's
+ * ParamStore under its name, plus the model in `__metadata__`:
+ *   zolo.format  "zolo-checkpoint/1"
+ *   zolo.kind    "causal-lm" | "encoder-classifier"
+ *   zolo.config  JSON of the TransformerConfig (+ classes)
+ *   zolo.labelTokenIds  JSON array, when a PromptClassifier was saved
+ *   any caller-given keys (tokenizer, training card, …), strings only.
+ * Layout and forward computation: docs/checkpoint-format.md.
+ */
+import { FormatError, ZoloError } from '../kernels/errors.ts';
+import type { Engine } from '../tensor/tensor.ts';
+import { CausalLm } from './causalLm.ts';
+import { type EncoderClassifierConfig, type TransformerConfig, validateConfig } from './config.ts';
+import { EncoderClassifier } from './encoderClassifier.ts';
+import { MODEL_KINDS, type ModelKind } from './model.ts';
+import { PromptClassifier } from './promptClassifier.ts';
+import { readSafetensors, type SafetensorsEntry, writeSafetensors } from './safetensors.ts';
+
+export const CHECKPOINT_FORMAT = 'zolo-checkpoint/1';
+
+export type SavableModel = CausalLm | EncoderClassifier | PromptClassifier;
+
+/** Writes every parameter (adapters included) and the model config; atomic (temp file + rename). */
+export async function saveCheckpoint(file: string, model: SavableModel, extraMetadata: Record<string, string> = {}): Promise<void> {
+  const base = model instanceof PromptClassifier ? model.lm : model;
+  const metadata: Record<string, string> = {
+    ...extraMetadata,
+    'zolo.format': CHECKPOINT_FORMAT,
+    'zolo.kind': base.kind,
+    'zolo.config': JSON.stringify(base.config),
+  };
+  if (model instanceof PromptClassifier) metadata['zolo.labelTokenIds'] = JSON.stringify([...model.labelTokenIds]);
+  const snapshot = await base.params.snapshot();
+  const entries: [string, SafetensorsEntry][] = base.params.all().map((param) => [
+    param.name,
+    { shape: [...param.tensor.shape], data: snapshot.get(param.name)! },
+  ]);
+  await writeSafetensors(file, entries, metadata);
+}
+
+export interface LoadedCheckpoint {
+  model: CausalLm | EncoderClassifier;
+  /** set when the file holds a PromptClassifier's label words. */
+  prompt: PromptClassifier | null;
+  metadata: Record<string, string>;
+  /** every tensor in the file by name, including ones the bare model has no parameter for (adapters). */
+  tensors: Map<string, Float32Array>;
+}
+
+/** Rebuilds the model from the file's config and loads its parameters. Errors name the file. */
+export async function loadCheckpoint(file: string, engine: Engine): Promise<LoadedCheckpoint> {
+  const { tensors, metadata } = await readSafetensors(file);
+  const fail = (what: string): never => {
+    throw new FormatError(`${file}: ${what}`);
+  };
+  if (metadata['zolo.format'] !== CHECKPOINT_FORMAT) {
+    fail(`not a zolo checkpoint (__metadata__ "zolo.format" is ${JSON.stringify(metadata['zolo.format'])}, expected "${CHECKPOINT_FORMAT}")`);
+  }
+  const kind = metadata['zolo.kind'] as ModelKind;
+  if (!(MODEL_KINDS as readonly string[]).includes(kind)) fail(`"zolo.kind" must be one of ${MODEL_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
+  let config: TransformerConfig;
+  try {
+    config = validateConfig(JSON.parse(metadata['zolo.config'] ?? '') as TransformerConfig);
+  } catch (error) {
+    return fail(`"zolo.config" is not a valid model config (${(error as Error).message})`);
+  }
+  const model = kind === 'causal-lm' ? new CausalLm(engine, config) : new EncoderClassifier(engine, config as EncoderClassifierConfig);
+  const values = new Map<string, Float32Array>();
+  for (const param of model.params.all()) {
+    const entry = tensors.get(param.name);
+    const expected = `[${param.tensor.shape.join(', ')}]`;
+    if (!entry) fail(`has no tensor "${param.name}" (shape ${expected}) that a ${kind} with this config needs`);
+    if (`[${entry!.shape.join(', ')}]` !== expected) fail(`tensor "${param.name}" has shape [${entry!.shape.join(', ')}], the model needs ${expected}`);
+    values.set(param.name, entry!.data);
+  }
+  model.params.load(values);
+  let prompt: PromptClassifier | null = null;
+  if (metadata['zolo.labelTokenIds'] !== undefined) {
+    if (!(model instanceof CausalLm)) fail('"zolo.labelTokenIds" is set but the model is not a causal LM');
+    try {
+      const ids = JSON.parse(metadata['zolo.labelTokenIds']) as number[];
+      if (!Array.isArray(ids)) throw new ZoloError('not an array');
+      prompt = new PromptClassifier(model as CausalLm, Int32Array.from(ids));
+    } catch (error) {
+      fail(`"zolo.labelTokenIds" is not a JSON array of token ids (${(error as Error).message})`);
+    }
+  }
+  return { model, prompt, metadata, tensors: new Map([...tensors].map(([name, entry]) => [name, entry.data])) };
+}

@@ -1,0 +1,55 @@
+/**
+ * Linear layer y = x Wᵀ + b with W stored [out, in] (PyTorch layout), plus adapter hooks.
+ *
+ * Adapters (LoRA, AdaZeta's tensor-train adapters; src/nn/adapters) attach to a Linear by pushing
+ * onto its lists; they must build their outputs from the ops in functional.ts so they work with
+ * and without a tape:
+ *   inputAdapters  x ← a(x), in order, before the base product (AdaZeta's input adapters on Llama);
+ *   outputAdapters y ← a(x, y), in order, after the base product, x being the (adapted) input
+ *                  (LoRA: y + s·B(A(x)); Houlsby/AdaZeta output adapter: A(y)).
+ */
+import type { Param, ParamGroup, ParamStore } from '../tensor/params.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import * as F from './functional.ts';
+import type { InitStreams } from './init.ts';
+
+export type InputAdapter = (input: Tensor) => Tensor;
+export type OutputAdapter = (input: Tensor, output: Tensor) => Tensor;
+
+export class Linear {
+  readonly inputAdapters: InputAdapter[] = [];
+  readonly outputAdapters: OutputAdapter[] = [];
+
+  constructor(
+    /** module path, e.g. 'blocks.0.attn.qkv'; its parameters are `${name}.weight` and `${name}.bias`. */
+    readonly name: string,
+    readonly weight: Param,
+    readonly bias: Param | null,
+  ) {}
+
+  /** Registers `${name}.weight` [out, in] ~ N(0, std²) and `${name}.bias` [out] = 0. */
+  static create(
+    store: ParamStore, name: string, group: ParamGroup, inFeatures: number, outFeatures: number,
+    init: InitStreams, std: number, withBias = true,
+  ): Linear {
+    const weight = store.add(`${name}.weight`, group, [outFeatures, inFeatures], init.normal(std)(outFeatures * inFeatures));
+    const bias = withBias ? store.add(`${name}.bias`, group, [outFeatures], init.constant(0)(outFeatures)) : null;
+    return new Linear(name, weight, bias);
+  }
+
+  get inFeatures(): number {
+    return this.weight.tensor.shape[1]!;
+  }
+  get outFeatures(): number {
+    return this.weight.tensor.shape[0]!;
+  }
+
+  /** x [..., in] → [..., out]. */
+  forward(x: Tensor): Tensor {
+    let input = x;
+    for (const adapter of this.inputAdapters) input = adapter(input);
+    let y = F.linear(input, this.weight.tensor, this.bias?.tensor);
+    for (const adapter of this.outputAdapters) y = adapter(input, y);
+    return y;
+  }
+}
