@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import '../experiment/builtins.ts';
+import { resolveRunConfig } from '../experiment/resolve.ts';
+import { addRunConfigOptions } from './run.ts';
+
+export function register(program: Command): void {
+  addRunConfigOptions(
+    program
+      .command('config')
+      .description('resolve a run config (defaults < --config < flags < --set), validate it and print it')
+      .option('--print', 'print the resolved config as JSON (the default action)'),
+  ).action((options: Record<string, unknown> & { set: string[]; config?: string }) => {
+    const { set, config: configFile, print: _print, ...flags } = options;
+    const config = resolveRunConfig({ ...(configFile ? { configFile } : {}), flags, sets: set });
+    console.log(JSON.stringify(config, null, 2));
+  });
+}

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import '../experiment/builtins.ts';
+import { DEMO_SUITE_FILE, demoSuite } from '../experiment/demo.ts';
+import { timestampedDir } from '../experiment/outDir.ts';
+import { suiteProgress } from '../experiment/progress.ts';
+import { headToHeadTable } from '../experiment/report.ts';
+import { checkpointDir } from '../experiment/spamWorkload.ts';
+import { readSuiteFile, runSuite } from '../experiment/suite.ts';
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description(`a reduced head-to-head (benchmarks/suites/demo.json: every method that exists, small budget) on the pretrained tiny checkpoint and the e-mail task`)
+    .option('--out <dir>', 'output folder (default runs/demo-<timestamp>; never overwritten)')
+    .action(async (options: { out?: string }) => {
+      const { suite, skipped } = demoSuite(readSuiteFile(DEMO_SUITE_FILE));
+      // fail before making any folder when the pretrained checkpoint is missing
+      checkpointDir(String(suite.base.model ?? 'tiny'));
+      if (skipped.length > 0) console.error(`demo: skipping methods not available in this build: ${skipped.join(', ')}`);
+      const outcome = await runSuite(suite, { out: options.out ?? timestampedDir('runs/demo'), progress: suiteProgress() });
+      console.log(`\n${headToHeadTable(outcome.results)}\n`);
+      console.log(`report: ${outcome.reportPath}`);
+      console.log(`plots:  ${outcome.plotPaths.join('\n        ')}`);
+    });
+}

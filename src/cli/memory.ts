@@ -1,0 +1,73 @@
+/**
+ * `zolo memory`: analytic weights / gradients / optimizer-state bytes of a model under a method
+ * (src/galore/memory.ts; formulas in docs/galore.md). zolo's own models are counted in fp32 as the
+ * ledger sees them; the LLaMA sizes default to the paper's BF16 (2 bytes per element).
+ */
+import type { Command } from 'commander';
+import { ConfigError } from '../kernels/errors.ts';
+import { architectureByName, estimateMemory, LLAMA_SIZES, MEMORY_METHODS, MODEL_NAMES, type MemoryEstimate } from '../galore/memory.ts';
+import { PROJECTION_TYPES, type ProjectionType } from '../galore/projector.ts';
+
+interface MemoryFlags {
+  model: string;
+  method: string[];
+  rank?: string;
+  loraRank?: string;
+  projectionType: string;
+  perLayer?: boolean;
+  bytes?: string;
+  kind: string;
+  json?: boolean;
+}
+
+function positiveInteger(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new ConfigError(`${flag} must be a positive integer, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+const gib = (bytes: number): string => (bytes / 2 ** 30 >= 0.1 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(2)} MiB`);
+
+export function register(program: Command): void {
+  program
+    .command('memory')
+    .description('analytic memory (weights, gradients, optimizer state) of a model under a training method')
+    .option('--model <name>', `one of ${MODEL_NAMES.join(', ')}`, 'tiny')
+    .option('--method <names...>', `one or more of ${MEMORY_METHODS.join(', ')}`, ['adamw', 'galore-adamw'])
+    .option('--rank <r>', 'GaLore rank r (default: 128, the HF Trainer default)')
+    .option('--lora-rank <r>', 'LoRA rank (default 8)')
+    .option('--projection-type <type>', `GaLore projection: ${PROJECTION_TYPES.join(', ')}`, 'std')
+    .option('--per-layer', 'GaLore per-layer updates: only gradients in flight')
+    .option('--bytes <n>', 'bytes per element (default: 4 for tiny/small, 2 (BF16, the paper\'s convention) for llama-*)')
+    .option('--kind <kind>', 'zolo model kind: causal-lm | encoder-classifier', 'causal-lm')
+    .option('--json', 'machine-readable output')
+    .action((flags: MemoryFlags) => {
+      if (flags.kind !== 'causal-lm' && flags.kind !== 'encoder-classifier') {
+        throw new ConfigError(`--kind must be one of causal-lm, encoder-classifier, got ${JSON.stringify(flags.kind)}`);
+      }
+      if (!(PROJECTION_TYPES as readonly string[]).includes(flags.projectionType)) {
+        throw new ConfigError(`--projection-type must be one of ${PROJECTION_TYPES.join(', ')}, got ${JSON.stringify(flags.projectionType)}`);
+      }
+      const architecture = architectureByName(flags.model, flags.kind);
+      const elementBytes = positiveInteger('--bytes', flags.bytes) ?? (flags.model in LLAMA_SIZES ? 2 : 4);
+      const estimates: MemoryEstimate[] = flags.method.map((method) => estimateMemory(architecture, method, {
+        rank: positiveInteger('--rank', flags.rank),
+        loraRank: positiveInteger('--lora-rank', flags.loraRank),
+        projectionType: flags.projectionType as ProjectionType,
+        perLayer: flags.perLayer ?? false,
+        elementBytes,
+      }));
+      if (flags.json) {
+        console.log(JSON.stringify({ model: flags.model, elementBytes, estimates }, null, 2));
+        return;
+      }
+      console.log(`${architecture.name}: ${estimates[0]!.parameters.toLocaleString('en-US')} parameters, ${elementBytes} bytes per element`);
+      console.log(['method'.padEnd(18), 'weights', 'adapter', 'gradients', 'optim state', 'total'].map((h, i) => (i ? h.padStart(12) : h)).join(' '));
+      for (const estimate of estimates) {
+        const { weights, adapter, gradient, optimizerState, total } = estimate.bytes;
+        console.log([estimate.method.padEnd(18), ...[weights, adapter, gradient, optimizerState, total].map((b) => gib(b).padStart(12))].join(' '));
+      }
+      console.log('activations are not included (they depend on batch and sequence; `zolo run` measures them in the ledger)');
+    });
+}

@@ -1,0 +1,411 @@
+/**
+ * `zolo pretrain`: trains the causal LM of a preset on the SpamAssassin training split's text with
+ * the framework's own backprop path (tape + AdamW), then writes a checkpoint directory:
+ *   model.safetensors  (src/nn/checkpoint.ts)    tokenizer.json  (src/data/tokenizer.ts)
+ *   card.json          (src/data/checkpointCard.ts: config, seed, steps, validation loss/perplexity,
+ *                       unigram baseline, zero-shot prompt accuracy, peak memory, wall time, backend)
+ *
+ * Schedule: linear warm-up over `warmup` steps to `lr`, then cosine decay to `lr·minLrRatio`
+ * (nanoGPT's get_lr). Gradients are clipped to global norm `gradClip` (nanoGPT: 1.0).
+ * Validation: mean next-token cross-entropy over the validation split's packed windows
+ * (perplexity = exp(loss)), next to the add-one unigram baseline on the same targets.
+ */
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { type CheckpointCard, CARD_FORMAT, TOKENIZER_FILE, WEIGHTS_FILE, writeCard } from '../data/checkpointCard.ts';
+import { CLASS_NAMES, loadSplit } from '../data/spam.ts';
+import { DEFAULT_LABEL_WORDS, DEFAULT_PROMPT_SUFFIX, EmailTask, LmTask, unigramPerplexity } from '../data/tasks.ts';
+import { trainTokenizer } from '../data/tokenizer.ts';
+import { AdamW } from '../galore/adamw.ts';
+import { createPretrainingOptimizer, PRETRAIN_OPTIMIZER_NAMES } from '../galore/factory.ts';
+import { ConfigError, DivergenceError, assertFinite, assertPositiveInteger } from '../kernels/errors.ts';
+import { createBackend, defaultBackendName } from '../kernels/index.ts';
+import { CausalLm, PRESET_MAX_VOCAB, PromptClassifier, createModel, disposeGrads, presetConfig, saveCheckpoint, valueAndGrad } from '../nn/index.ts';
+import type { Param } from '../tensor/params.ts';
+import { Engine, MemoryLedger, type Tensor, ops } from '../tensor/index.ts';
+import { promptAccuracy } from './predict.ts';
+
+/** What an optimizer must offer the pretraining loop (B's AdamW and E's ParamOptimizers both do). */
+export interface PretrainOptimizer {
+  readonly name: string;
+  lr: number;
+  step(grads: ReadonlyMap<Param, Tensor>): void;
+  stateBytes(): number;
+  dispose(): void;
+}
+
+export interface OptimizerHyper {
+  lr: number;
+  weightDecay: number;
+}
+
+export type PretrainOptimizerFactory = (params: readonly Param[], hyper: OptimizerHyper) => PretrainOptimizer;
+
+/**
+ * Optimizers `--optimizer` accepts. Add an entry (or call `registerPretrainOptimizer`) to make another
+ * one available, e.g. GaLore's: `'galore-adamw': (params, h) => createOptimizer('galore-adamw', params, h)`.
+ */
+const PRETRAIN_OPTIMIZERS = new Map<string, PretrainOptimizerFactory>([
+  ['adamw', (_params, hyper) => new AdamW({ lr: hyper.lr, weightDecay: hyper.weightDecay })],
+]);
+
+export function registerPretrainOptimizer(name: string, factory: PretrainOptimizerFactory): void {
+  PRETRAIN_OPTIMIZERS.set(name, factory);
+}
+
+// GaLore and its siblings from src/galore/factory.ts (r = d/4, T = 200, α = 0.25 unless configured).
+for (const name of PRETRAIN_OPTIMIZER_NAMES) registerPretrainOptimizer(name, (params, hyper) => createPretrainingOptimizer(name, params, hyper));
+
+export function pretrainOptimizerNames(): string[] {
+  return [...PRETRAIN_OPTIMIZERS.keys()];
+}
+
+function assertPretrainOptimizer(name: string): PretrainOptimizerFactory {
+  const factory = PRETRAIN_OPTIMIZERS.get(name);
+  if (!factory) throw new ConfigError(`--optimizer must be one of ${pretrainOptimizerNames().join(', ')}, got ${JSON.stringify(name)}`);
+  return factory;
+}
+
+export function createPretrainOptimizer(name: string, params: readonly Param[], hyper: OptimizerHyper): PretrainOptimizer {
+  return assertPretrainOptimizer(name)(params, hyper);
+}
+
+export interface PretrainOptions {
+  model: string;
+  steps: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  out: string;
+  optimizer: string;
+  backend?: string;
+  force: boolean;
+  /** tokenizer vocabulary; at most the preset's (4096) */
+  vocab?: number;
+  warmup: number;
+  minLrRatio: number;
+  weightDecay: number;
+  gradClip: number;
+  /** steps between validation passes on the first `evalWindows` windows (0: only at the end) */
+  evalEvery: number;
+  evalWindows: number;
+  /** use only the first n validation messages (tests); default all 605 */
+  validationMessages?: number;
+  /** the exact command line, recorded in the card */
+  command?: string;
+}
+
+/**
+ * Defaults chosen so that `tiny` trains in ≤ ~15 min on 2 cores with the wasm backend
+ * (docs/pretraining.md). lr 2e-3 with 5 % warm-up and cosine decay to 10 %: nanoGPT's
+ * small-model recipe (shakespeare-char: lr 1e-3, min_lr = lr/10, grad_clip 1.0, wd 0.1) with a
+ * larger lr for the short budget; weight decay 0.1 as in nanoGPT.
+ */
+export const PRETRAIN_DEFAULTS = {
+  steps: 700,
+  batch: 16,
+  lr: 2e-3,
+  seed: 0,
+  optimizer: 'adamw',
+  warmupFraction: 0.05,
+  minLrRatio: 0.1,
+  weightDecay: 0.1,
+  gradClip: 1.0,
+  evalEvery: 100,
+  evalWindows: 256,
+} as const;
+
+/** lr at `step` (0-based): linear warm-up, then cosine to minLrRatio·lr. */
+export function learningRateAt(step: number, options: Pick<PretrainOptions, 'lr' | 'steps' | 'warmup' | 'minLrRatio'>): number {
+  const { lr, steps, warmup, minLrRatio } = options;
+  if (step < warmup) return (lr * (step + 1)) / warmup;
+  const progress = steps > warmup ? (step - warmup) / (steps - warmup) : 1;
+  const cosine = 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress)));
+  return lr * (minLrRatio + (1 - minLrRatio) * cosine);
+}
+
+/** Mean next-token cross-entropy over the first `maxWindows` windows, weighted by counted targets. */
+export async function evaluateLm(model: CausalLm, task: LmTask, batchSize: number, maxWindows = Infinity): Promise<{ loss: number; tokens: number }> {
+  let total = 0;
+  let tokens = 0;
+  for (const batch of task.evalBatches(batchSize, maxWindows)) {
+    const counted = batch.targets.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
+    if (counted === 0) continue;
+    total += (await model.loss(batch)) * counted;
+    tokens += counted;
+  }
+  return { loss: total / tokens, tokens };
+}
+
+/** Scales every gradient by min(1, clip/‖g‖) (global L2 norm); returns ‖g‖ before clipping. */
+async function clipGradients(grads: ReadonlyMap<Param, Tensor>, clip: number): Promise<number> {
+  let squares = 0;
+  for (const grad of grads.values()) squares += await ops.sumSquares(grad);
+  const norm = Math.sqrt(squares);
+  if (clip > 0 && norm > clip) for (const grad of grads.values()) ops.axpbyInPlace(0, grad, clip / norm, grad);
+  return norm;
+}
+
+export interface ProgressReporter {
+  start(total: number): void;
+  update(step: number, fields: { loss: number; lr: number }): void;
+  log(line: string): void;
+  stop(): void;
+}
+
+/** cli-progress on a TTY, plain lines (every ~5 % of the run) otherwise. */
+export function consoleProgress(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+  if (stream.isTTY) {
+    const bar = new SingleBar({ format: 'pretrain [{bar}] {value}/{total} | loss {loss} | lr {lr} | eta {eta_formatted}', stream, hideCursor: true });
+    return {
+      start: (total) => bar.start(total, 0, { loss: '-', lr: '-' }),
+      update: (step, f) => bar.update(step, { loss: f.loss.toFixed(3), lr: f.lr.toExponential(2) }),
+      log: (line) => {
+        stream.clearLine(0);
+        stream.cursorTo(0);
+        stream.write(`${line}\n`);
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  let total = 1;
+  let started = 0;
+  return {
+    start: (n) => {
+      total = n;
+      started = performance.now();
+    },
+    update: (step, f) => {
+      const every = Math.max(1, Math.round(total / 20));
+      if (step % every === 0 || step === total) {
+        const elapsed = (performance.now() - started) / 1000;
+        stream.write(`step ${step}/${total} loss ${f.loss.toFixed(4)} lr ${f.lr.toExponential(2)} elapsed ${elapsed.toFixed(0)}s\n`);
+      }
+    },
+    log: (line) => stream.write(`${line}\n`),
+    stop: () => {},
+  };
+}
+
+/** With --force the old files stay until the new ones replace them at the end, so a failed run loses nothing. */
+function prepareOutputDir(out: string, force: boolean): void {
+  if (existsSync(out) && readdirSync(out).length > 0 && !force) {
+    throw new ConfigError(`--out ${out} already exists and is not empty; pass --force to overwrite it`);
+  }
+  mkdirSync(out, { recursive: true });
+}
+
+export async function pretrain(options: PretrainOptions, progress: ProgressReporter = consoleProgress()): Promise<CheckpointCard> {
+  const started = performance.now();
+  const loadAtStart = loadavg()[0]!;
+  const preset = presetConfig(options.model); // unknown preset → ConfigError listing tiny, small
+  const vocab = options.vocab ?? preset.vocab;
+  if (!Number.isInteger(vocab) || vocab < 261 || vocab > PRESET_MAX_VOCAB) {
+    throw new ConfigError(`--vocab must be an integer in [261, ${PRESET_MAX_VOCAB}] for preset ${options.model}, got ${vocab}`);
+  }
+  assertPositiveInteger('--steps', options.steps);
+  assertPositiveInteger('--batch', options.batch);
+  assertFinite('--lr', options.lr);
+  if (!(options.lr > 0)) throw new ConfigError(`--lr must be positive, got ${options.lr}`);
+  assertPretrainOptimizer(options.optimizer);
+  prepareOutputDir(options.out, options.force);
+
+  const backendName = options.backend ?? defaultBackendName();
+  const ledger = new MemoryLedger();
+  const engine = new Engine(await createBackend(backendName), ledger);
+
+  const train = loadSplit('train');
+  const validation = loadSplit('validation').slice(0, options.validationMessages ?? Infinity);
+  let t0 = performance.now();
+  const tokenizer = trainTokenizer(train.map((e) => e.text), { vocabSize: vocab });
+  const tokenizerSeconds = (performance.now() - t0) / 1000;
+  const config = presetConfig(options.model, { vocab: tokenizer.vocabSize });
+  const trainLm = LmTask.fromTexts(tokenizer, train.map((e) => e.text), config.seq);
+  const validationLm = LmTask.fromTexts(tokenizer, validation.map((e) => e.text), config.seq);
+  progress.log(
+    `pretrain ${options.model}: tokenizer vocab ${tokenizer.vocabSize} (${tokenizerSeconds.toFixed(1)} s), ` +
+      `${trainLm.stream.length} train tokens (${trainLm.windowCount} windows of ${config.seq}), backend ${backendName} (${engine.backend.mode})`,
+  );
+
+  const model = createModel(engine, { kind: 'causal-lm', preset: options.model, overrides: { vocab: tokenizer.vocabSize }, seed: options.seed });
+  const params = model.params.trainable();
+  const optimizer = createPretrainOptimizer(options.optimizer, params, { lr: options.lr, weightDecay: options.weightDecay });
+  const sampler = trainLm.sampler(options.batch, options.seed);
+  const evalBatch = 32;
+  const history: { step: number; trainLoss: number; validationLoss?: number }[] = [];
+  let trainPeak = 0;
+  let trainPeakByCategory: Record<string, number> = {};
+  let runningLoss = NaN;
+
+  progress.start(options.steps);
+  t0 = performance.now();
+  for (let step = 0; step < options.steps; step++) {
+    optimizer.lr = learningRateAt(step, options);
+    const batch = sampler.batchAt(step);
+    ledger.resetPeaks();
+    const { loss, grads } = await valueAndGrad(model.params, () => model.lossTensor(batch));
+    if (!Number.isFinite(loss)) {
+      disposeGrads(grads);
+      throw new DivergenceError(`pretraining diverged: loss ${loss} at step ${step} (try a smaller --lr than ${options.lr})`, step);
+    }
+    await clipGradients(grads, options.gradClip);
+    optimizer.step(grads);
+    disposeGrads(grads);
+    if (ledger.peakBytes() > trainPeak) {
+      trainPeak = ledger.peakBytes();
+      trainPeakByCategory = { ...ledger.snapshot().peak };
+    }
+    runningLoss = Number.isNaN(runningLoss) ? loss : 0.95 * runningLoss + 0.05 * loss;
+    const record: (typeof history)[number] = { step: step + 1, trainLoss: loss };
+    if (options.evalEvery > 0 && (step + 1) % options.evalEvery === 0 && step + 1 < options.steps) {
+      const { loss: validationLoss } = await evaluateLm(model, validationLm, evalBatch, options.evalWindows);
+      record.validationLoss = validationLoss;
+      progress.log(`step ${step + 1}: train loss (EMA) ${runningLoss.toFixed(4)}, validation loss ${validationLoss.toFixed(4)} (first ${options.evalWindows} windows)`);
+    }
+    history.push(record);
+    progress.update(step + 1, { loss: runningLoss, lr: optimizer.lr });
+  }
+  progress.stop();
+  const trainSeconds = (performance.now() - t0) / 1000;
+
+  // inference peak on a batch of the training size, for the same-shape comparison with a backprop step
+  ledger.resetPeaks();
+  await model.loss(sampler.batchAt(0));
+  const inferencePeak = ledger.snapshot().peak;
+  t0 = performance.now();
+  const finalEval = await evaluateLm(model, validationLm, evalBatch);
+  const unigram = unigramPerplexity(trainLm.stream, validationLm, tokenizer.vocabSize);
+  const classifier = new PromptClassifier(model, new EmailTask(tokenizer, [], { seq: config.seq, format: 'prompt' }).labelTokenIds);
+  const zeroShot = await promptAccuracy(classifier, new EmailTask(tokenizer, validation, { seq: config.seq, format: 'prompt' }), evalBatch);
+  const evalSeconds = (performance.now() - t0) / 1000;
+
+  tokenizer.save(join(options.out, TOKENIZER_FILE));
+  await saveCheckpoint(join(options.out, WEIGHTS_FILE), model, { 'zolo.tokenizer': TOKENIZER_FILE, 'zolo.preset': options.model });
+  const card: CheckpointCard = {
+    format: CARD_FORMAT,
+    modelKind: model.kind,
+    preset: options.model,
+    config: { ...config },
+    parameters: model.params.count(),
+    weights: WEIGHTS_FILE,
+    tokenizer: TOKENIZER_FILE,
+    head: 'prompt',
+    prompt: { suffix: DEFAULT_PROMPT_SUFFIX, labelWords: DEFAULT_LABEL_WORDS },
+    classNames: [...CLASS_NAMES],
+    training: {
+      command: options.command ?? null,
+      data: 'SpamAssassin train split (4,836 messages), packed [bos] text [eos] windows',
+      trainTokens: trainLm.stream.length,
+      tokensSeen: options.steps * options.batch * config.seq,
+      seed: options.seed,
+      steps: options.steps,
+      batch: options.batch,
+      seq: config.seq,
+      optimizer: optimizer.name,
+      lr: options.lr,
+      warmup: options.warmup,
+      minLrRatio: options.minLrRatio,
+      weightDecay: options.weightDecay,
+      gradClip: options.gradClip,
+      backend: backendName,
+      backendMode: engine.backend.mode,
+      tokenizerSeconds: round(tokenizerSeconds, 2),
+      trainSeconds: round(trainSeconds, 1),
+      evalSeconds: round(evalSeconds, 1),
+      wallTimeSeconds: round((performance.now() - started) / 1000, 1),
+      // other processes share the 2 cores: the 1-minute load average at start and end puts the wall time in context
+      loadAverage1m: { start: round(loadAtStart, 2), end: round(loadavg()[0]!, 2) },
+      history,
+    },
+    evaluation: {
+      split: 'validation',
+      validationMessages: validation.length,
+      validationTokens: finalEval.tokens,
+      validationLoss: round(finalEval.loss, 4),
+      validationPerplexity: round(Math.exp(finalEval.loss), 2),
+      unigramPerplexity: round(unigram, 2),
+      uniformPerplexity: tokenizer.vocabSize,
+      zeroShotPromptAccuracy: round(zeroShot.accuracy, 4),
+      zeroShotPredictedSpamFraction: round(zeroShot.predictedSpamFraction, 4),
+      majorityClassAccuracy: round(validation.filter((e) => e.label === 0).length / validation.length, 4),
+    },
+    memory: {
+      note: 'MemoryLedger peaks in bytes for one batch of --batch sequences: a backprop step (forward under the tape + backward + optimizer) vs an inference forward (loss only)',
+      batch: options.batch,
+      trainStepPeak: trainPeakByCategory,
+      inferencePeak,
+      optimizerStateBytes: optimizer.stateBytes(),
+    },
+  };
+  writeCard(options.out, card);
+  optimizer.dispose();
+  model.params.dispose();
+  engine.backend.dispose();
+  return card;
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+function parseNumber(flag: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (value.trim() === '' || !Number.isFinite(parsed)) throw new ConfigError(`${flag} must be a number, got ${JSON.stringify(value)}`);
+    return parsed;
+  };
+}
+
+export function register(program: Command): void {
+  const d = PRETRAIN_DEFAULTS;
+  program
+    .command('pretrain')
+    .description('pretrain a causal LM preset on the SpamAssassin training split (tape + AdamW) and write a checkpoint directory')
+    .requiredOption('--model <preset>', 'model preset: tiny | small')
+    .option('--steps <n>', 'optimizer steps', parseNumber('--steps'), d.steps)
+    .option('--batch <n>', 'sequences per step', parseNumber('--batch'), d.batch)
+    .option('--lr <x>', 'peak learning rate', parseNumber('--lr'), d.lr)
+    .option('--seed <n>', 'seed of initialisation and data order', parseNumber('--seed'), d.seed)
+    .option('--out <dir>', 'checkpoint directory (default checkpoints/<preset>)')
+    .option('--force', 'overwrite an existing, non-empty --out directory', false)
+    .option('--backend <name>', 'kernel backend (see `zolo backends`)')
+    .option('--optimizer <name>', `optimizer: ${pretrainOptimizerNames().join(' | ')}`, d.optimizer)
+    .option('--vocab <n>', 'tokenizer vocabulary size (default: the preset\'s, at most 4096)', parseNumber('--vocab'))
+    .option('--warmup <n>', `warm-up steps (default ${d.warmupFraction * 100}% of --steps)`, parseNumber('--warmup'))
+    .option('--weight-decay <x>', 'decoupled weight decay (matrices only)', parseNumber('--weight-decay'), d.weightDecay)
+    .option('--grad-clip <x>', 'clip the global gradient norm to this (0: off)', parseNumber('--grad-clip'), d.gradClip)
+    .option('--eval-every <n>', 'steps between validation passes (0: only at the end)', parseNumber('--eval-every'), d.evalEvery)
+    .option('--eval-windows <n>', 'validation windows per intermediate pass', parseNumber('--eval-windows'), d.evalWindows)
+    .action(async (flags: Record<string, unknown>) => {
+      const steps = flags.steps as number;
+      const card = await pretrain({
+        model: flags.model as string,
+        steps,
+        batch: flags.batch as number,
+        lr: flags.lr as number,
+        seed: flags.seed as number,
+        out: (flags.out as string | undefined) ?? join('checkpoints', flags.model as string),
+        optimizer: flags.optimizer as string,
+        backend: flags.backend as string | undefined,
+        force: flags.force as boolean,
+        vocab: flags.vocab as number | undefined,
+        warmup: (flags.warmup as number | undefined) ?? Math.max(1, Math.round(d.warmupFraction * steps)),
+        minLrRatio: d.minLrRatio,
+        weightDecay: flags.weightDecay as number,
+        gradClip: flags.gradClip as number,
+        evalEvery: flags.evalEvery as number,
+        evalWindows: flags.evalWindows as number,
+        command: `zolo ${process.argv.slice(2).join(' ')}`,
+      });
+      const e = card.evaluation;
+      console.log(
+        `wrote ${card.weights}, ${card.tokenizer}, card.json to ${(flags.out as string | undefined) ?? join('checkpoints', flags.model as string)}: ` +
+          `validation loss ${e.validationLoss} (perplexity ${e.validationPerplexity}; unigram ${e.unigramPerplexity}), ` +
+          `zero-shot prompt accuracy ${e.zeroShotPromptAccuracy}, ${card.training.wallTimeSeconds} s`,
+      );
+    });
+}

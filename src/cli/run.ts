@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import '../experiment/builtins.ts';
+import { runProgress } from '../experiment/progress.ts';
+import { resolveRunConfig } from '../experiment/resolve.ts';
+import { describeOutcome, readRunConfig, runExperiment } from '../experiment/runner.ts';
+import { ConfigError } from '../kernels/errors.ts';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** The options every command that builds a run config shares (run, config). */
+export function addRunConfigOptions(command: Command): Command {
+  return command
+    .option('--method <name>', 'fine-tuning method (see `zolo methods`; zero-shot, mezo, lozo, …)')
+    .option('--task <name>', 'task: spam or a synthetic task (synthetic-blobs)')
+    .option('--model <name>', 'tiny, small or a checkpoint path (synthetic-blobs: linear)')
+    .option('--steps <n>', 'training steps (the step budget)')
+    .option('--seed <n>', 'run seed (data order, noise, adapter init)')
+    .option('--batch-size <n>', 'examples per step')
+    .option('--lr <x>', "learning rate (default: the method's)")
+    .option('--lr-schedule <name>', 'constant, linear or cosine')
+    .option('--weight-decay <x>', "weight decay (default: the method's)")
+    .option('--eval-interval <n>', 'steps between validation evaluations (0 = only at the end)')
+    .option('--eval-size <n>', 'validation examples per evaluation (0 = all)')
+    .option('--log-interval <n>', 'steps between metrics lines')
+    .option('--backend <name>', 'kernel backend (see `zolo backends`)')
+    .option('--checkpoint-every <n>', 'steps between checkpoints (0 = only at the end)')
+    .option('--forward-budget <n>', 'stop after this many training forward passes')
+    .option('--wall-budget <seconds>', 'stop after this much wall time')
+    .option('--out <dir>', 'output folder (default runs/<method>-<task>-<timestamp>)')
+    .option('--config <file>', 'JSON run config (flags and --set override it)')
+    .option('--set <key=value>', 'set any config key by dotted path, e.g. options.eps=1e-3 (repeatable)', collect, [] as string[]);
+}
+
+export function register(program: Command): void {
+  addRunConfigOptions(
+    program
+      .command('run')
+      .description('fine-tune (or evaluate) a model on a task with one method; writes metrics.jsonl, summary.json, checkpoints')
+      .option('--resume [dir]', 'continue the run in DIR (or --out) from its last checkpoint')
+      .option('--force', 'overwrite a non-empty --out folder'),
+  ).action(async (options: Record<string, unknown> & { set: string[]; config?: string; resume?: string | boolean }) => {
+    if (options.resume) {
+      const dir = typeof options.resume === 'string' ? options.resume : (options.out as string | undefined);
+      if (!dir) throw new ConfigError('--resume needs the run folder: --resume DIR');
+      const config = readRunConfig(dir);
+      const { summary } = await runExperiment({ ...config, out: dir }, { resume: true, progress: runProgress(), label: config.method });
+      console.log(`${dir}: ${describeOutcome(summary)}`);
+      if (summary.status === 'diverged') process.exitCode = 3;
+      return;
+    }
+    const { set, config: configFile, ...flags } = options;
+    const config = resolveRunConfig({ ...(configFile ? { configFile } : {}), flags, sets: set });
+    const { dir, summary } = await runExperiment(config, { progress: runProgress(), label: config.method });
+    console.log(`${dir}: ${describeOutcome(summary)}`);
+    console.log(`summary: ${dir}/summary.json  metrics: ${dir}/metrics.jsonl`);
+    if (summary.status === 'diverged') process.exitCode = 3;
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * Method adapters: the one interface through which the runner drives every fine-tuning method.
+ * Three families plug in here — zeroth-order estimators (src/zo), backprop optimizers (src/galore)
+ * and zero-shot (no training) — each as a small adapter that turns a method name plus its options
+ * into a `TrainingMethod` over a workload.
+ *
+ * State contract (what makes resume bit-identical): after `loadState(saveState())` on a fresh
+ * method over the same parameters, the next `step` does exactly what it would have done. Anything
+ * random must derive from (seed, step) or live in the saved state.
+ */
+import { ConfigError } from '../kernels/errors.ts';
+import type { Batch, Workload } from './workload.ts';
+
+export type MethodFamily = 'zo' | 'backprop' | 'zero-shot';
+
+export interface StepContext {
+  /** 0-based index of this step. */
+  step: number;
+  /** learning rate for this step after the schedule. */
+  lr: number;
+}
+
+export interface StepResult {
+  /** training loss of the batch at the current parameters (for ZO: mean of the ± evaluations). */
+  loss: number;
+  /** a JSON-serialisable record appended to DIR/zo-log.jsonl (ZO methods: seeds and projected gradients). */
+  log?: unknown;
+}
+
+/** Method state as a checkpoint holds it: JSON plus named float tensors. */
+export interface MethodState {
+  json: unknown;
+  tensors: Record<string, Float32Array>;
+}
+
+export interface TrainingMethod {
+  /** number of trainable scalars after setup (adapters inserted, flags set). */
+  trainableParams(): number;
+  step(batch: Batch, context: StepContext): Promise<StepResult>;
+  saveState(): Promise<MethodState>;
+  loadState(state: MethodState): void;
+  /** when set, the runner saves the parameters before the first step to this file in the run folder (replay's start). */
+  readonly startFile?: string;
+  dispose(): void;
+}
+
+export interface MethodContext {
+  workload: Workload;
+  /** method-specific options from the config, for the factory to validate. */
+  options: Record<string, unknown>;
+  lr: number;
+  /** null = the method's own default. */
+  weightDecay: number | null;
+  seed: number;
+  batchSize: number;
+  /** the step budget (schedules that need a horizon use it). */
+  steps: number;
+}
+
+export interface MethodAdapter {
+  readonly name: string;
+  readonly family: MethodFamily;
+  readonly description: string;
+  /**
+   * Validates method-specific options without building anything (ConfigError naming
+   * `options.<key>` or the factory's field); run, suite and `--check` call it before any folder is made.
+   */
+  checkOptions(options: Record<string, unknown>): void;
+  /** learning rate used when the config leaves `lr` null. */
+  readonly defaultLr: number;
+  /**
+   * Sets the method up on a fresh workload: inserts adapters (initialised from the seed), sets the
+   * trainable flags, allocates optimizer state. On resume the runner then overwrites parameters and
+   * state from the checkpoint, so setup must be deterministic in (workload, options, seed).
+   */
+  create(context: MethodContext): Promise<TrainingMethod>;
+}
+
+const adapters = new Map<string, MethodAdapter>();
+
+export function registerMethod(adapter: MethodAdapter): void {
+  adapters.set(adapter.name, adapter);
+}
+
+export function registeredMethods(): string[] {
+  return [...adapters.keys()];
+}
+
+export function methodAdapter(name: string): MethodAdapter {
+  const adapter = adapters.get(name);
+  if (!adapter) throw new ConfigError(`method must be one of ${registeredMethods().join(', ')}, got "${name}"`);
+  return adapter;
+}

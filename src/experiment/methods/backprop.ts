@@ -1,0 +1,101 @@
+/**
+ * The backprop family: every optimizer of src/galore's `createOptimizer` is a method of the same
+ * name — adamw (full fine-tuning), adamw8bit, adafactor, galore-adamw, galore-adamw8bit,
+ * galore-adafactor, lora, relora. One step: loss and gradients of the trainable parameters by the
+ * tape (`workload.lossAndGradients`), then `optimizer.step(gradients)` with the scheduled lr, then
+ * the gradients are freed.
+ *
+ * Options (`options.*`): beta1, beta2, eps (Adam), and objects galore {rank, updateGap, scale, …},
+ * eightBit, adafactor, lora {rank, alpha, targets}, relora — passed to createOptimizer, which
+ * validates them; `lr`/`weightDecay` come from the run config (null = ADAMW_DEFAULTS).
+ *
+ * Resume: src/galore optimizers expose no state export yet, so a checkpoint holds the parameters but
+ * not the Adam moments / projectors; a resumed backprop run restarts them (it is not bit-identical,
+ * unlike ZO runs). The runner says so on stderr when it happens.
+ */
+import { ConfigError, describeValue } from '../../kernels/errors.ts';
+import { ADAMW_DEFAULTS } from '../../galore/defaults.ts';
+import { createOptimizer, OPTIMIZER_NAMES, type OptimizerOptions } from '../../galore/factory.ts';
+import { resolveProjectorOptions } from '../../galore/projector.ts';
+import { disposeGrads } from '../../nn/tape.ts';
+import { registerMethod, type MethodAdapter, type TrainingMethod } from '../method.ts';
+import { isPlainObject } from '../overrides.ts';
+
+const NUMBER_OPTIONS = ['beta1', 'beta2', 'eps'] as const;
+const OBJECT_OPTIONS = ['galore', 'eightBit', 'adafactor', 'lora', 'relora'] as const;
+
+const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  adamw: 'full fine-tuning with AdamW (backprop)',
+  adamw8bit: 'full fine-tuning with 8-bit-state AdamW',
+  adafactor: 'full fine-tuning with Adafactor',
+  'galore-adamw': 'GaLore: AdamW with states in a low-rank projection of each 2-D gradient',
+  'galore-adamw8bit': 'GaLore with 8-bit states',
+  'galore-adafactor': 'GaLore over Adafactor',
+  lora: 'LoRA adapters trained with AdamW (backprop)',
+  relora: 'ReLoRA: LoRA merged and restarted every K steps',
+};
+
+function checkBackpropOptions(name: string, options: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(options)) {
+    if ((NUMBER_OPTIONS as readonly string[]).includes(key)) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(`options.${key} must be a finite number, got ${describeValue(value)}`);
+    } else if ((OBJECT_OPTIONS as readonly string[]).includes(key)) {
+      if (!isPlainObject(value)) throw new ConfigError(`options.${key} must be an object, got ${describeValue(value)}`);
+    } else {
+      throw new ConfigError(`options.${key} is not an option of ${name}; allowed: ${[...NUMBER_OPTIONS, ...OBJECT_OPTIONS].join(', ')}`);
+    }
+  }
+  if (options.galore !== undefined) {
+    if (!name.startsWith('galore')) throw new ConfigError(`options.galore is only for the galore-* methods, not ${name}`);
+    resolveProjectorOptions(options.galore as Parameters<typeof resolveProjectorOptions>[0]);
+  }
+  if ((options.lora !== undefined || options.relora !== undefined) && name !== 'lora' && name !== 'relora') {
+    throw new ConfigError(`options.lora and options.relora are only for lora and relora, not ${name}`);
+  }
+}
+
+export function backpropMethod(name: string): MethodAdapter {
+  return {
+    name,
+    family: 'backprop',
+    description: DESCRIPTIONS[name] ?? `${name} (backprop)`,
+    defaultLr: ADAMW_DEFAULTS.lr,
+    checkOptions: (options) => checkBackpropOptions(name, options),
+    async create({ workload, options, lr, weightDecay, seed }): Promise<TrainingMethod> {
+      checkBackpropOptions(name, options);
+      if (!workload.lossAndGradients) throw new ConfigError(`method ${name} needs gradients, which this task/model does not provide`);
+      const optimizerOptions: OptimizerOptions = { ...(options as OptimizerOptions), lr, seed };
+      if (weightDecay !== null) optimizerOptions.weightDecay = weightDecay;
+      if (name === 'lora' || name === 'relora') {
+        if (!workload.linears) throw new ConfigError(`method ${name} needs a model with Linear layers for its adapters`);
+        optimizerOptions.model = { params: workload.params, linears: () => workload.linears!() };
+      }
+      const optimizer = createOptimizer(name, workload.params, optimizerOptions);
+      let restoredWithoutState = false;
+      return {
+        trainableParams: () => workload.params.count(true),
+        async step(batch, { lr: stepLr }) {
+          const { loss, gradients } = await workload.lossAndGradients!(batch);
+          try {
+            if (Number.isFinite(loss)) {
+              optimizer.lr = stepLr;
+              optimizer.step(gradients);
+            }
+          } finally {
+            disposeGrads(gradients);
+          }
+          return { loss };
+        },
+        saveState: async () => ({ json: { optimizerStateSaved: false }, tensors: {} }),
+        loadState() {
+          if (restoredWithoutState) return;
+          restoredWithoutState = true;
+          process.stderr.write(`note: ${name} optimizer state is not checkpointed; the resumed run restarts its moments\n`);
+        },
+        dispose: () => optimizer.dispose(),
+      };
+    },
+  };
+}
+
+for (const name of OPTIMIZER_NAMES) registerMethod(backpropMethod(name));

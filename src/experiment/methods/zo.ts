@@ -1,0 +1,111 @@
+/**
+ * The zeroth-order family: every estimator preset registered in src/zo becomes a method of the
+ * same name (mezo, lozo, lozo-m, adazeta, mezo-lora, zo-sgd, zo-adam, …).
+ *
+ * Config mapping: `options.*` go to `createEstimator(preset, overrides)` unchanged (it validates
+ * them and names the field); `lr` and `weightDecay`, when set, override the preset's. The runner's
+ * schedule passes the learning rate per step. `options.adapters` (an object) overrides fields of the
+ * adapter spec of presets that train adapters (mezo-lora: LoRA; adazeta: TT adapters), which are
+ * attached before the estimator is built, so only adapter parameters are trainable.
+ * AdaZeta's epoch-based schedule gets stepsPerEpoch = ⌊train / batch⌋ (the sampler drops the ragged
+ * tail) and totalEpochs = steps / stepsPerEpoch unless the options set them.
+ *
+ * Log: each step appends D's zo-log step line; the step-0 line carries the header (method, parts,
+ * options, seed, parameter list, `start: "start.safetensors"`), and the starting parameters are
+ * saved to DIR/start.safetensors so `zolo replay DIR` can rebuild the final weights.
+ */
+import { ConfigError, DivergenceError, describeValue } from '../../kernels/errors.ts';
+import { attachAdapters, type AdapterSpec } from '../../nn/adapters/index.ts';
+import { createEstimator, listPresets, zoLogHeader, zoLogStep, type Estimator, type EstimatorState, type Overrides } from '../../zo/index.ts';
+import { ADAZETA_ADAPTERS } from '../../zo/presets/adazeta.ts';
+import { MEZO_LORA_ADAPTERS } from '../../zo/presets/mezoLora.ts';
+import { registerMethod, type MethodAdapter, type MethodContext, type TrainingMethod } from '../method.ts';
+import { isPlainObject } from '../overrides.ts';
+import type { Workload } from '../workload.ts';
+
+/** Presets that train adapters instead of the base weights, with the adapters they attach. */
+export const PRESET_ADAPTERS: Readonly<Record<string, AdapterSpec>> = { 'mezo-lora': MEZO_LORA_ADAPTERS, adazeta: ADAZETA_ADAPTERS };
+
+/** The file the starting parameters of a ZO run are saved to, relative to the run folder. */
+export const ZO_START_FILE = 'start.safetensors';
+
+export function attachPresetAdapters(workload: Workload, base: AdapterSpec, overrides: unknown, seed: number): void {
+  if (!workload.linears) throw new ConfigError('this task/model has no Linear layers to attach adapters to; use a transformer model (tiny, small or a checkpoint)');
+  const spec = { ...base, ...(overrides ?? {}) } as AdapterSpec;
+  attachAdapters({ params: workload.params, linears: () => workload.linears!() }, spec, seed);
+}
+
+function estimatorOverrides(options: Record<string, unknown>): Record<string, number | string | boolean> {
+  const overrides: Record<string, number | string | boolean> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (key === 'adapters') continue;
+    if (typeof value !== 'number' && typeof value !== 'string' && typeof value !== 'boolean') {
+      throw new ConfigError(`options.${key} must be a number, string or boolean, got ${describeValue(value)}`);
+    }
+    overrides[key] = value;
+  }
+  return overrides;
+}
+
+function buildEstimator(name: string, context: MethodContext): Estimator {
+  const overrides = estimatorOverrides(context.options);
+  overrides.lr = context.lr;
+  if (context.weightDecay !== null) overrides.weightDecay = context.weightDecay;
+  const probe = createEstimator(name, overrides as Overrides);
+  if ('stepsPerEpoch' in probe.options && !('stepsPerEpoch' in overrides)) {
+    const stepsPerEpoch = Math.max(1, Math.floor(context.workload.trainSize / context.batchSize));
+    overrides.stepsPerEpoch = stepsPerEpoch;
+    if ('totalEpochs' in probe.options && !('totalEpochs' in overrides)) overrides.totalEpochs = context.steps / stepsPerEpoch;
+  }
+  return createEstimator(name, overrides as Overrides);
+}
+
+export function zoMethod(name: string, description: string): MethodAdapter {
+  return {
+    name,
+    family: 'zo',
+    description,
+    defaultLr: createEstimator(name).options.lr!,
+    checkOptions(options) {
+      if (!PRESET_ADAPTERS[name] && options.adapters !== undefined) {
+        throw new ConfigError(`options.adapters is only for ${Object.keys(PRESET_ADAPTERS).join(', ')}, not ${name}`);
+      }
+      if (options.adapters !== undefined && !isPlainObject(options.adapters)) {
+        throw new ConfigError(`options.adapters must be an object of adapter fields, got ${describeValue(options.adapters)}`);
+      }
+      createEstimator(name, estimatorOverrides(options) as Overrides);
+    },
+    async create(context): Promise<TrainingMethod> {
+      const { workload } = context;
+      const adapters = PRESET_ADAPTERS[name];
+      if (adapters) attachPresetAdapters(workload, adapters, context.options.adapters, context.seed);
+      const estimator = buildEstimator(name, context);
+      let state: EstimatorState = estimator.init(workload.params, { seed: context.seed });
+      const stepsPerEpoch = Math.max(1, Math.floor(workload.trainSize / context.batchSize));
+      return {
+        trainableParams: () => workload.params.count(true),
+        async step(batch, { step, lr }) {
+          try {
+            const result = await estimator.step(state, { loss: () => workload.loss(batch), lr, epoch: Math.floor(step / stepsPerEpoch) });
+            const log = zoLogStep(result.record);
+            if (step === 0) log.header = zoLogHeader(estimator, state, { start: ZO_START_FILE });
+            state = result.state;
+            return { loss: result.record.loss, log };
+          } catch (error) {
+            // the estimator restored θ and did not advance; the runner marks the run diverged
+            if (error instanceof DivergenceError) return { loss: Number.NaN };
+            throw error;
+          }
+        },
+        saveState: () => estimator.save(state),
+        loadState(saved) {
+          state = estimator.load(state, saved as Parameters<Estimator['load']>[1]);
+        },
+        startFile: ZO_START_FILE,
+        dispose: () => estimator.dispose(state),
+      };
+    },
+  };
+}
+
+for (const preset of listPresets()) registerMethod(zoMethod(preset.name, preset.description));

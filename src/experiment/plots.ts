@@ -1,0 +1,138 @@
+/**
+ * The suite's SVG plots: vega-lite specs compiled to vega and rendered headless in Node
+ * (`new vega.View(vega.parse(spec), { renderer: 'none' }).toSVG()`).
+ *
+ *   loss-vs-step             training loss (mean over seeds, trailing moving average) per group
+ *   loss-vs-forward-passes   the same against forward passes (the ZO methods' fair x-axis)
+ *   accuracy-vs-wall-time    validation accuracy at each evaluation against wall seconds, per run
+ *   memory-by-category       stacked bars: mean peak bytes per ledger category per group
+ *
+ * Diverged runs are left out of every plot. The moving-average window is ~1/25 of the longest curve
+ * (at least 1 point): ZO losses are one minibatch at a perturbed point, too noisy to read raw.
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { MEMORY_CATEGORIES } from '../tensor/ledger.ts';
+import { groupRows } from './report.ts';
+import type { SuiteResults } from './results.ts';
+
+export interface Plot {
+  name: string;
+  title: string;
+  svg: string;
+}
+
+const WIDTH = 560;
+const HEIGHT = 300;
+
+async function toSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+interface LossPoint {
+  group: string;
+  step: number;
+  forwardPasses: number;
+  trainLoss: number;
+}
+
+function lossPoints(results: SuiteResults): LossPoint[] {
+  const points: LossPoint[] = [];
+  for (const run of results.runs) {
+    if (run.summary.status !== 'completed') continue;
+    for (const line of run.curve) {
+      if (line.trainLoss === null || line.step === 0) continue;
+      points.push({ group: run.group, step: line.step, forwardPasses: line.forwardPasses, trainLoss: line.trainLoss });
+    }
+  }
+  return points;
+}
+
+function lossSpec(points: LossPoint[], x: 'step' | 'forwardPasses', title: string): TopLevelSpec {
+  const longest = Math.max(1, ...points.map((p) => p.step));
+  const window = Math.max(1, Math.round(longest / 25));
+  // a log axis when the losses span more than two decades (a diverging group next to converging ones)
+  const positive = points.map((p) => p.trainLoss).filter((v) => v > 0);
+  const logScale = positive.length === points.length && Math.max(...positive) / Math.min(...positive) > 100;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: WIDTH,
+    height: HEIGHT,
+    background: 'white',
+    data: { values: points },
+    transform: [
+      { aggregate: [{ op: 'mean', field: 'trainLoss', as: 'meanLoss' }, { op: 'mean', field: 'forwardPasses', as: 'forwardPasses' }], groupby: ['group', 'step'] },
+      { sort: [{ field: 'step' }], window: [{ op: 'mean', field: 'meanLoss', as: 'smoothedLoss' }], frame: [-window + 1, 0], groupby: ['group'] },
+    ],
+    mark: { type: 'line', strokeWidth: 1.8 },
+    encoding: {
+      x: { field: x, type: 'quantitative', title: x === 'step' ? 'step' : 'training forward passes' },
+      y: { field: 'smoothedLoss', type: 'quantitative', title: `training loss (moving mean of ${window})`, scale: logScale ? { type: 'log' } : { zero: false } },
+      color: { field: 'group', type: 'nominal', title: 'method', legend: { orient: 'right', labelLimit: 260 } },
+    },
+  };
+}
+
+function accuracySpec(results: SuiteResults): TopLevelSpec {
+  const values = results.runs
+    .filter((run) => run.summary.status === 'completed')
+    .flatMap((run) => run.curve.filter((line) => line.eval).map((line) => ({ group: run.group, run: run.id, seconds: line.wallMs / 1000, accuracy: line.eval!.accuracy })));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'Validation accuracy vs wall time',
+    width: WIDTH,
+    height: HEIGHT,
+    background: 'white',
+    data: { values },
+    mark: { type: 'line', point: true, strokeWidth: 1.5 },
+    encoding: {
+      x: { field: 'seconds', type: 'quantitative', title: 'wall time (s)' },
+      y: { field: 'accuracy', type: 'quantitative', title: 'validation accuracy', axis: { format: '.0%' }, scale: { zero: false } },
+      color: { field: 'group', type: 'nominal', title: 'method', legend: { orient: 'right', labelLimit: 260 } },
+      detail: { field: 'run', type: 'nominal' },
+    },
+  };
+}
+
+function memorySpec(results: SuiteResults): TopLevelSpec {
+  const rows = groupRows(results).filter((row) => row.memory !== null);
+  const largest = Math.max(0, ...rows.map((row) => row.memory!.total));
+  const [unit, divisor] = largest >= 1024 ** 3 ? ['GiB', 1024 ** 3] : largest >= 1024 ** 2 ? ['MiB', 1024 ** 2] : ['KiB', 1024];
+  const values = rows.flatMap((row) => MEMORY_CATEGORIES.map((category, order) => ({ group: row.group, category, order, amount: row.memory![category] / divisor })));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'Peak memory by category (MemoryLedger)',
+    width: WIDTH,
+    height: { step: 22 },
+    background: 'white',
+    data: { values },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'group', type: 'nominal', title: null, sort: null, axis: { labelLimit: 260 } },
+      x: { field: 'amount', type: 'quantitative', title: `peak ${unit} per category (stacked)`, stack: 'zero' },
+      color: { field: 'category', type: 'nominal', title: 'category', scale: { domain: [...MEMORY_CATEGORIES] } },
+      order: { field: 'order', type: 'quantitative' },
+      tooltip: [{ field: 'group' }, { field: 'category' }, { field: 'amount', format: '.2f', title: unit }],
+    },
+  };
+}
+
+export async function renderPlots(results: SuiteResults): Promise<Plot[]> {
+  const points = lossPoints(results);
+  const plots: Plot[] = [];
+  if (points.length > 0) {
+    plots.push({ name: 'loss-vs-step', title: 'Training loss vs step', svg: await toSvg(lossSpec(points, 'step', 'Training loss vs step')) });
+    plots.push({
+      name: 'loss-vs-forward-passes',
+      title: 'Training loss vs forward passes',
+      svg: await toSvg(lossSpec(points, 'forwardPasses', 'Training loss vs forward passes')),
+    });
+  }
+  plots.push({ name: 'accuracy-vs-wall-time', title: 'Validation accuracy vs wall time', svg: await toSvg(accuracySpec(results)) });
+  plots.push({ name: 'memory-by-category', title: 'Peak memory by category', svg: await toSvg(memorySpec(results)) });
+  return plots;
+}

@@ -1,0 +1,66 @@
+/**
+ * Resolving a run config from its three sources, in this order (later wins):
+ *   defaults (config.ts) < --config file.json < CLI flags < --set key=value (in the order given).
+ * Flags are typed by the schema exactly like --set (a flag is a named --set). The result is
+ * validated as a whole, then method, task and backend names are checked against their registries.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { ConfigError, FormatError } from '../kernels/errors.ts';
+import { checkNames, parseRunConfig, runConfigSchema, type RunConfig } from './config.ts';
+import { applySets, isPlainObject, type PlainObject } from './overrides.ts';
+import { knownNames } from './suite.ts';
+
+/** CLI flag (commander's camelCase name) → config path. */
+export const FLAG_PATHS: Readonly<Record<string, string>> = {
+  method: 'method',
+  task: 'task',
+  model: 'model',
+  steps: 'steps',
+  seed: 'seed',
+  batchSize: 'batchSize',
+  lr: 'lr',
+  lrSchedule: 'lrSchedule',
+  weightDecay: 'weightDecay',
+  evalInterval: 'evalInterval',
+  evalSize: 'evalSize',
+  logInterval: 'logInterval',
+  backend: 'backend',
+  out: 'out',
+  checkpointEvery: 'checkpointEvery',
+  forwardBudget: 'budget.forwardPasses',
+  wallBudget: 'budget.wallSeconds',
+};
+
+export interface ConfigSources {
+  configFile?: string;
+  /** raw flag values by commander name (strings, or true for boolean flags). */
+  flags?: Record<string, unknown>;
+  sets?: readonly string[];
+}
+
+export function readConfigFile(path: string): PlainObject {
+  if (!existsSync(path)) throw new ConfigError(`--config file ${path} does not exist`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new FormatError(`--config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!isPlainObject(json)) throw new ConfigError(`--config file ${path} must hold a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
+  return json;
+}
+
+/** Merges the sources and validates; names are checked unless `checkRegistries` is false. */
+export function resolveRunConfig(sources: ConfigSources, checkRegistries = true): RunConfig {
+  let merged: PlainObject = sources.configFile ? readConfigFile(sources.configFile) : {};
+  const flagSets: string[] = [];
+  for (const [flag, value] of Object.entries(sources.flags ?? {})) {
+    if (value === undefined) continue;
+    if (flag === 'force') merged = { ...merged, force: Boolean(value) };
+    else if (FLAG_PATHS[flag]) flagSets.push(`${FLAG_PATHS[flag]}=${String(value)}`);
+  }
+  merged = applySets(runConfigSchema, merged, [...flagSets, ...(sources.sets ?? [])]);
+  const config = parseRunConfig(merged);
+  if (checkRegistries) checkNames(config, knownNames());
+  return config;
+}

@@ -1,0 +1,140 @@
+/**
+ * Running a suite: plan every run (validated up front), run the ones not finished yet, then write
+ * results.json, report.md and plots/*.svg into the suite folder.
+ *
+ *   DIR/suite.json         the suite as parsed (a resume reads it back)
+ *   DIR/runs/<id>/         one run folder per (entry, grid point, seed), as `zolo run` writes it
+ *   DIR/results.json       every run's grid point, config, summary and curve
+ *   DIR/report.md          the head-to-head table (mean ± std over seeds) and the plots
+ *   DIR/plots/*.svg        loss vs step, loss vs forward passes, accuracy vs wall time, memory
+ *
+ * A run counts as finished when its summary.json exists; `resume` skips finished runs and continues
+ * interrupted ones from their checkpoints.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, FormatError } from '../kernels/errors.ts';
+import { registeredBackends } from '../kernels/registry.ts';
+import { methodAdapter, registeredMethods } from './method.ts';
+import type { NameRegistries } from './config.ts';
+import { prepareFreshDir, timestampedDir } from './outDir.ts';
+import { renderPlots } from './plots.ts';
+import type { SuiteProgress } from './progress.ts';
+import { renderReport } from './report.ts';
+import { readMetrics, thinCurve, type RunResultEntry, type SuiteResults } from './results.ts';
+import { describeOutcome, FILES, runExperiment, type RunSummary } from './runner.ts';
+import { parseSuite, planSuite, type PlannedRun, type SuiteFile } from './suiteConfig.ts';
+import { registeredTasks } from './workload.ts';
+
+export interface SuiteOptions {
+  /** output folder; default the suite's `out`, else runs/<name>-<timestamp>. */
+  out?: string;
+  resume?: boolean;
+  force?: boolean;
+  progress?: SuiteProgress;
+}
+
+export interface SuiteOutcome {
+  dir: string;
+  results: SuiteResults;
+  reportPath: string;
+  plotPaths: string[];
+  ran: number;
+  skipped: number;
+}
+
+export function readSuiteFile(path: string): SuiteFile {
+  if (!existsSync(path)) throw new ConfigError(`suite file ${path} does not exist`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new FormatError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseSuite(json, path);
+}
+
+export function knownNames(): NameRegistries {
+  return {
+    methods: registeredMethods(),
+    tasks: registeredTasks(),
+    backends: registeredBackends(),
+    checkOptions: (method, options) => methodAdapter(method).checkOptions(options),
+  };
+}
+
+/** Validates a suite file completely (schema, every expanded run, every name); returns the plan. */
+export function checkSuite(suite: SuiteFile, dir = `runs/${suite.name}`): PlannedRun[] {
+  return planSuite(suite, dir, knownNames());
+}
+
+function readSummary(dir: string): RunSummary | null {
+  const path = join(dir, FILES.summary);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as RunSummary) : null;
+}
+
+/** Collects results.json from the run folders of a plan (finished runs only). */
+export function collectResults(suite: SuiteFile, plan: readonly PlannedRun[]): SuiteResults {
+  const runs: RunResultEntry[] = [];
+  for (const run of plan) {
+    const summary = readSummary(run.config.out!);
+    if (!summary) continue;
+    runs.push({ id: run.id, label: run.label, group: run.group, seed: run.seed, gridPoint: run.gridPoint, config: run.config, summary, curve: thinCurve(readMetrics(run.config.out!)) });
+  }
+  return { suite: { name: suite.name, description: suite.description, targetAccuracy: suite.targetAccuracy }, runs };
+}
+
+/** Writes results.json, report.md and plots/ for `results` into `dir`. */
+export async function writeSuiteOutputs(dir: string, results: SuiteResults): Promise<{ reportPath: string; plotPaths: string[] }> {
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+  const plotsDir = join(dir, 'plots');
+  mkdirSync(plotsDir, { recursive: true });
+  const plots = await renderPlots(results);
+  const plotPaths: string[] = [];
+  for (const plot of plots) {
+    const path = join(plotsDir, `${plot.name}.svg`);
+    writeFileSync(path, plot.svg);
+    plotPaths.push(path);
+  }
+  const reportPath = join(dir, 'report.md');
+  writeFileSync(reportPath, renderReport(results, plots.map((plot) => ({ title: plot.title, path: `plots/${plot.name}.svg` }))));
+  return { reportPath, plotPaths };
+}
+
+export async function runSuite(suiteInput: SuiteFile, options: SuiteOptions = {}): Promise<SuiteOutcome> {
+  let suite = suiteInput;
+  let dir: string;
+  if (options.resume) {
+    dir = options.out ?? suite.out ?? '';
+    if (!dir) throw new ConfigError('--resume needs the suite folder: pass --out DIR (or set "out" in the suite file)');
+    const saved = join(dir, 'suite.json');
+    if (!existsSync(saved)) throw new ConfigError(`--resume: ${dir} has no suite.json; it is not a zolo suite folder`);
+    suite = parseSuite(JSON.parse(readFileSync(saved, 'utf8')), saved);
+  } else {
+    dir = options.out ?? suite.out ?? timestampedDir(join('runs', suite.name));
+    // validate everything before touching the folder
+    planSuite(suite, dir, knownNames());
+    prepareFreshDir(dir, options.force ?? false, 'suite');
+    writeFileSync(join(dir, 'suite.json'), `${JSON.stringify(suite, null, 2)}\n`);
+  }
+  const plan = planSuite(suite, dir, knownNames());
+  const finished = (run: PlannedRun): boolean => existsSync(join(run.config.out!, FILES.summary));
+  const progress = options.progress;
+  progress?.startSuite(plan.length, plan.filter(finished).length);
+  let ran = 0;
+  let skipped = 0;
+  for (const run of plan) {
+    if (finished(run)) {
+      skipped++;
+      continue;
+    }
+    const resume = existsSync(join(run.config.out!, FILES.config));
+    const { summary } = await runExperiment(run.config, { resume, label: `${run.group} s${run.seed}`, ...(progress ? { progress: progress.run(run.group) } : {}) });
+    progress?.finishRun(`${run.group} s${run.seed}`, describeOutcome(summary));
+    ran++;
+  }
+  progress?.stopSuite();
+  const results = collectResults(suite, plan);
+  const { reportPath, plotPaths } = await writeSuiteOutputs(dir, results);
+  return { dir, results, reportPath, plotPaths, ran, skipped };
+}

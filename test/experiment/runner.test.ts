@@ -1,0 +1,133 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import '../../src/experiment/builtins.ts';
+import './fixtures/fixtureMethods.ts';
+import { readCheckpoint } from '../../src/experiment/checkpoint.ts';
+import { parseRunConfig, type RunConfigInput } from '../../src/experiment/config.ts';
+import { readMetrics } from '../../src/experiment/results.ts';
+import { runExperiment, type RunSummary } from '../../src/experiment/runner.ts';
+import { ConfigError } from '../../src/kernels/errors.ts';
+import { CpuBackend } from '../../src/kernels/index.ts';
+import { readSafetensors } from '../../src/nn/safetensors.ts';
+import { Engine, ParamStore } from '../../src/tensor/index.ts';
+import { parseZoLog, replayZo } from '../../src/zo/index.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'zolo-runner-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let counter = 0;
+const freshDir = (): string => join(root, `run-${counter++}`);
+
+function config(overrides: Partial<RunConfigInput>) {
+  return parseRunConfig({ backend: 'cpu', task: 'synthetic-blobs', model: 'linear', steps: 40, evalInterval: 10, checkpointEvery: 7, out: freshDir(), ...overrides });
+}
+
+/** Everything in a summary that must not depend on timing. */
+function numbers(summary: RunSummary) {
+  const { timing: _timing, ...rest } = summary;
+  return rest;
+}
+
+const withoutWall = (dir: string) => readMetrics(dir).map(({ wallMs: _wallMs, ...rest }) => rest);
+
+async function paramsOf(file: string): Promise<Map<string, Float32Array>> {
+  const { tensors } = await readSafetensors(file);
+  return new Map([...tensors].map(([name, entry]) => [name, entry.data]));
+}
+
+class SimulatedKill extends Error {}
+
+describe('zolo run', () => {
+  it('the same config and seed give the same summary numbers (cpu), for ZO and backprop methods', async () => {
+    for (const method of ['mezo', 'fixture-sgd', 'lozo']) {
+      const first = await runExperiment(config({ method, lr: 0.01 }));
+      const second = await runExperiment(config({ method, lr: 0.01 }));
+      expect(numbers(second.summary)).toEqual(numbers(first.summary));
+      expect(withoutWall(second.dir)).toEqual(withoutWall(first.dir));
+    }
+  });
+
+  it('writes the metrics and summary the issue asks for', async () => {
+    const { dir, summary } = await runExperiment(config({ method: 'mezo', lr: 0.01 }));
+    expect(summary).toMatchObject({ method: 'mezo', task: 'synthetic-blobs', model: 'linear', backend: 'cpu', steps: 40, forwardPasses: 80, status: 'completed', trainableParams: 34 });
+    expect(Object.keys(summary.memory.peakBytes).sort()).toEqual(['activation', 'adapter', 'gradient', 'optimizerState', 'total', 'weights', 'workspace']);
+    expect(summary.eval!.accuracy).toBeGreaterThan(0.5);
+    const lines = readMetrics(dir);
+    expect(lines[0]).toMatchObject({ step: 0, forwardPasses: 0, trainLoss: null });
+    expect(lines.filter((line) => line.eval).map((line) => line.step)).toEqual([0, 10, 20, 30, 40]);
+    expect(lines.at(-1)).toMatchObject({ step: 40, forwardPasses: 80 });
+  });
+
+  it('a resumed ZO run ends bit-identical to an uninterrupted one', async () => {
+    for (const method of ['mezo', 'zo-adam', 'lozo-m']) {
+      const whole = await runExperiment(config({ method, lr: 0.01 }));
+      const interrupted = config({ method, lr: 0.01 });
+      await expect(
+        runExperiment(interrupted, {
+          afterStep: (step) => {
+            if (step === 17) throw new SimulatedKill(`killed after step ${step}`);
+          },
+        }),
+      ).rejects.toThrow(SimulatedKill);
+      // the last checkpoint is step 14; steps 15–17 were logged and must be dropped and redone
+      expect((readCheckpoint(join(interrupted.out!, 'checkpoint.safetensors')).state as { step: number }).step).toBe(14);
+      const resumed = await runExperiment(interrupted, { resume: true });
+      expect(numbers(resumed.summary)).toEqual(numbers(whole.summary));
+      expect(await paramsOf(join(resumed.dir, 'model.safetensors'))).toEqual(await paramsOf(join(whole.dir, 'model.safetensors')));
+      expect(readFileSync(join(resumed.dir, 'zo-log.jsonl'), 'utf8')).toBe(readFileSync(join(whole.dir, 'zo-log.jsonl'), 'utf8'));
+      expect(withoutWall(resumed.dir)).toEqual(withoutWall(whole.dir));
+    }
+  });
+
+  it('the ZO log and start weights replay to the final weights bit for bit', async () => {
+    const { dir } = await runExperiment(config({ method: 'mezo', lr: 0.01 }));
+    const start = await readSafetensors(join(dir, 'start.safetensors'));
+    const engine = new Engine(new CpuBackend());
+    const store = new ParamStore(engine);
+    for (const [name, entry] of start.tensors) store.add(name, 'head', entry.shape, entry.data);
+    const log = parseZoLog(readFileSync(join(dir, 'zo-log.jsonl'), 'utf8'));
+    expect((await replayZo(store, log)).steps).toBe(40);
+    expect(await store.snapshot()).toEqual(await paramsOf(join(dir, 'model.safetensors')));
+  });
+
+  it('stops a diverging run cleanly: status diverged at step k, last good checkpoint kept', async () => {
+    const { dir, summary } = await runExperiment(config({ method: 'fixture-nan', options: { nanAt: 23 } }));
+    expect(summary).toMatchObject({ status: 'diverged', divergedAtStep: 23, steps: 23, stoppedBy: 'divergence', eval: null });
+    expect((readCheckpoint(join(dir, 'checkpoint.safetensors')).state as { step: number }).step).toBe(21);
+    expect(summary.files).not.toContain('model.safetensors');
+  });
+
+  it('stops at a forward-pass budget', async () => {
+    const { summary } = await runExperiment(config({ method: 'mezo', steps: 1000, budget: { forwardPasses: 30 } }));
+    expect(summary).toMatchObject({ steps: 15, forwardPasses: 30, stoppedBy: 'forwardPasses', status: 'completed' });
+  });
+
+  it('never writes into a non-empty --out unless --force, and --force only clears zolo folders', async () => {
+    const used = config({ method: 'zero-shot' });
+    await runExperiment(used);
+    const before = readFileSync(join(used.out!, 'summary.json'), 'utf8');
+    await expect(runExperiment(used)).rejects.toThrow(/already exists and is not empty; pass --force/);
+    expect(readFileSync(join(used.out!, 'summary.json'), 'utf8')).toBe(before);
+    await expect(runExperiment({ ...used, force: true })).resolves.toBeDefined();
+
+    const foreign = freshDir();
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'thesis.tex'), 'precious');
+    await expect(runExperiment({ ...config({ method: 'zero-shot' }), out: foreign, force: true })).rejects.toThrow(ConfigError);
+    expect(readFileSync(join(foreign, 'thesis.tex'), 'utf8')).toBe('precious');
+  });
+
+  it('a fresh run that cannot start (bad model for the task) leaves no folder behind', async () => {
+    const bad = config({ method: 'mezo', model: 'tiny' });
+    await expect(runExperiment(bad)).rejects.toThrow('model must be "linear" for task synthetic-blobs');
+    expect(existsSync(bad.out!)).toBe(false);
+  });
+
+  it('zero-shot trains nothing and reports inference memory at the training batch size', async () => {
+    const { summary } = await runExperiment(config({ method: 'zero-shot' }));
+    expect(summary).toMatchObject({ steps: 0, forwardPasses: 0, trainableParams: 0 });
+    expect(summary.trainLoss.first).toBeCloseTo(Math.log(2), 6); // zero-initialised logits
+    expect(summary.memory.peakBytes.gradient).toBe(0);
+  });
+});

@@ -1,0 +1,139 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import '../../src/experiment/builtins.ts';
+import './fixtures/fixtureMethods.ts';
+import { renderPlots } from '../../src/experiment/plots.ts';
+import { groupRows, renderReport } from '../../src/experiment/report.ts';
+import type { SuiteResults } from '../../src/experiment/results.ts';
+import { checkSuite, knownNames, readSuiteFile, runSuite } from '../../src/experiment/suite.ts';
+import { parseSuite, planSuite } from '../../src/experiment/suiteConfig.ts';
+import { ConfigError } from '../../src/kernels/errors.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'zolo-suite-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const smallSuite = {
+  name: 'small',
+  targetAccuracy: 0.8,
+  base: { backend: 'cpu', task: 'synthetic-blobs', model: 'linear', steps: 20, evalInterval: 5, checkpointEvery: 5 },
+  seeds: [0, 1],
+  runs: [
+    { label: 'zero-shot', method: 'zero-shot' },
+    { label: 'MeZO', method: 'mezo', grid: { lr: [0.01, 0.03] } },
+    { label: 'SGD', method: 'fixture-sgd' },
+    { label: 'NaN', method: 'fixture-nan', options: { nanAt: 3 } },
+  ],
+};
+
+/** Minimal well-formedness check of an SVG document: one root <svg>, every tag closed in order. */
+function assertWellFormedSvg(svg: string): void {
+  expect(svg.trimStart().startsWith('<svg')).toBe(true);
+  const stack: string[] = [];
+  for (const match of svg.matchAll(/<(\/?)([A-Za-z][\w:-]*)[^>]*?(\/?)>/g)) {
+    const [, closing, name, selfClosing] = match;
+    if (selfClosing) continue;
+    if (closing) expect(stack.pop()).toBe(name);
+    else stack.push(name!);
+  }
+  expect(stack).toEqual([]);
+}
+
+describe('suite plans', () => {
+  it('expands entries × grid points × seeds, each validated, with unique folders', () => {
+    const plan = planSuite(parseSuite(smallSuite), '/x', knownNames());
+    expect(plan.map((run) => run.id)).toEqual([
+      'zero-shot-s0', 'zero-shot-s1', 'mezo-lr=0.01-s0', 'mezo-lr=0.01-s1', 'mezo-lr=0.03-s0', 'mezo-lr=0.03-s1', 'sgd-s0', 'sgd-s1', 'nan-s0', 'nan-s1',
+    ]);
+    expect(plan[2]!.config).toMatchObject({ method: 'mezo', lr: 0.01, seed: 0, steps: 20, out: '/x/runs/mezo-lr=0.01-s0' });
+    expect(plan[2]!.group).toBe('MeZO (lr=0.01)');
+  });
+
+  it('names the entry and the field of a bad run', () => {
+    const bad = (runs: unknown[]) => () => planSuite(parseSuite({ ...smallSuite, runs }), '/x', knownNames());
+    expect(bad([{ label: 'A', method: 'mezo', steps: -1 }])).toThrow('runs[0] (A).steps must be an integer ≥ 0');
+    expect(bad([{ label: 'A', method: 'mezzo' }])).toThrow('runs[0] (A).method must be one of');
+    expect(bad([{ label: 'A', method: 'mezo', stpes: 3 }])).toThrow('runs[0] (A): unknown key "stpes"');
+    expect(bad([{ label: 'A', method: 'mezo', options: { eps: -1 } }])).toThrow('runs[0] (A): estimator.eps must be');
+    expect(bad([{ label: 'A', method: 'mezo', grid: { lr: [] } }])).toThrow(ConfigError);
+    expect(() => parseSuite({ ...smallSuite, runs: [] })).toThrow(/runs must be a non-empty array/);
+  });
+});
+
+describe('zolo suite', () => {
+  it('runs the grid, writes results, report and plots; resume skips finished runs', async () => {
+    const out = join(root, 'suite');
+    const first = await runSuite(parseSuite(smallSuite), { out });
+    expect(first).toMatchObject({ ran: 10, skipped: 0 });
+    expect(readdirSync(join(out, 'plots')).sort()).toEqual(['accuracy-vs-wall-time.svg', 'loss-vs-forward-passes.svg', 'loss-vs-step.svg', 'memory-by-category.svg']);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    for (const group of ['zero-shot', 'MeZO (lr=0.01)', 'MeZO (lr=0.03)', 'SGD', 'NaN']) expect(report).toContain(`| ${group} |`);
+    expect(report).toContain('| NaN | 0/2 (2 diverged) |');
+    expect(report).toContain('non-finite loss at step 3');
+
+    // an interrupted suite: one run lost its summary (killed before the end)
+    const finishedSummary = join(out, 'runs', 'sgd-s0', 'summary.json');
+    const mtime = statSync(finishedSummary).mtimeMs;
+    rmSync(join(out, 'runs', 'mezo-lr=0.03-s1', 'summary.json'));
+    const resumed = await runSuite(parseSuite(smallSuite), { out, resume: true });
+    expect(resumed).toMatchObject({ ran: 1, skipped: 9 });
+    expect(statSync(finishedSummary).mtimeMs).toBe(mtime);
+    expect(resumed.results.runs).toHaveLength(10);
+
+    await expect(runSuite(parseSuite(smallSuite), { out })).rejects.toThrow(/already exists and is not empty/);
+  });
+});
+
+describe('reports from fixture results', () => {
+  const summary = (method: string, accuracy: number | null, status: 'completed' | 'diverged' = 'completed') => ({
+    method, family: 'zo' as const, task: 'spam', model: 'tiny', backend: 'cpu', seed: 0, status,
+    divergedAtStep: status === 'diverged' ? 7 : null, stoppedBy: 'steps' as const, steps: 100, forwardPasses: 200,
+    trainableParams: 1000, totalParams: 1000, trainLoss: { first: 0.7, last: 0.3 },
+    eval: accuracy === null ? null : { accuracy, loss: 0.4 },
+    memory: { peakBytes: { weights: 4e6, adapter: 0, optimizerState: 8e6, gradient: 4e6, activation: 2e6, workspace: 0, total: 1.8e7 } },
+    timing: { stepMsMedian: 12, forwardMsMedian: 5, wallSeconds: 3 },
+    files: [],
+  });
+  const entry = (group: string, method: string, seed: number, accuracy: number | null, status: 'completed' | 'diverged' = 'completed') => ({
+    id: `${group}-s${seed}`, label: group, group, seed, gridPoint: {}, config: { task: 'spam', model: 'tiny', backend: 'cpu', batchSize: 16 } as never,
+    summary: { ...summary(method, accuracy, status), seed },
+    curve: [
+      { step: 0, forwardPasses: 0, trainLoss: null, lr: 1e-3, wallMs: 0, eval: { accuracy: 0.5, loss: 0.7 } },
+      ...Array.from({ length: 50 }, (_, i) => ({ step: 2 * i + 2, forwardPasses: 4 * i + 4, trainLoss: 0.7 - 0.004 * i, lr: 1e-3, wallMs: 30 * i + 30, ...(i === 49 && accuracy !== null ? { eval: { accuracy, loss: 0.4 } } : {}) })),
+    ],
+  });
+  const methods = ['zero-shot', 'AdamW', 'LoRA', 'GaLore', 'MeZO', 'MeZO-LoRA', 'LOZO', 'LOZO-M', 'AdaZeta'];
+  const results: SuiteResults = {
+    suite: { name: 'fixture', description: 'fixture results', targetAccuracy: 0.9 },
+    runs: methods.flatMap((method) => [entry(method, method.toLowerCase(), 0, 0.9), entry(method, method.toLowerCase(), 1, 0.94)]).concat([entry('MeZO', 'mezo', 2, null, 'diverged')]),
+  };
+
+  it('has every method row, mean ± std over completed seeds, diverged runs excluded', () => {
+    const report = renderReport(results, []);
+    for (const method of methods) expect(report).toMatch(new RegExp(`^\\| ${method} \\|`, 'm'));
+    const mezo = groupRows(results).find((row) => row.group === 'MeZO')!;
+    expect(mezo.completed).toHaveLength(2);
+    expect(mezo.diverged).toHaveLength(1);
+    expect(mezo.accuracy!.mean).toBeCloseTo(0.92, 12);
+    expect(mezo.accuracy!.std).toBeCloseTo(Math.SQRT2 * 0.02, 12); // sample std of {0.90, 0.94}
+    expect(report).toContain('| MeZO | 2/3 (1 diverged) | 92.0 ± 2.8 |');
+    expect(report).toContain('MeZO, seed 2: non-finite loss at step 7');
+  });
+
+  it('renders four SVG plots that parse', async () => {
+    const plots = await renderPlots(results);
+    expect(plots.map((plot) => plot.name)).toEqual(['loss-vs-step', 'loss-vs-forward-passes', 'accuracy-vs-wall-time', 'memory-by-category']);
+    for (const plot of plots) assertWellFormedSvg(plot.svg);
+    for (const method of methods) expect(plots[3]!.svg).toContain(`>${method}<`);
+  });
+});
+
+describe('the committed suites', () => {
+  it('every benchmarks/suites/*.json validates completely (schema, runs, names, method options)', () => {
+    const folder = join(import.meta.dirname, '../../benchmarks/suites');
+    const files = readdirSync(folder).filter((name) => name.endsWith('.json'));
+    expect(files).toEqual(expect.arrayContaining(['head-to-head.json', 'mezo.json', 'lozo.json', 'adazeta.json', 'galore.json', 'zo-optimizers.json', 'demo.json']));
+    for (const file of files) expect(checkSuite(readSuiteFile(join(folder, file))).length).toBeGreaterThan(0);
+  });
+});
