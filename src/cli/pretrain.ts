@@ -28,7 +28,7 @@ import type { Param } from '../tensor/params.ts';
 import { Engine, MemoryLedger, type Tensor, ops } from '../tensor/index.ts';
 import { promptAccuracy } from './predict.ts';
 
-/** What an optimizer must offer the pretraining loop (B's AdamW and E's ParamOptimizers both do). */
+/** What an optimizer must offer the pretraining loop (AdamW in src/galore/adamw.ts and the ParamOptimizers of src/galore/factory.ts both do). */
 export interface PretrainOptimizer {
   readonly name: string;
   lr: number;

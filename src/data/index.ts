@@ -1,0 +1,3 @@
+export * from './spam.ts';
+export * from './tokenizer.ts';
+export * from './tasks.ts';

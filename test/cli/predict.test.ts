@@ -1,0 +1,31 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPredictor, predictTexts } from '../../src/cli/predict.ts';
+import { readCard } from '../../src/data/checkpointCard.ts';
+
+const shipped = join(import.meta.dirname, '..', '..', 'checkpoints', 'tiny');
+
+describe('the shipped tiny checkpoint', () => {
+  it('has a valid card with the figures docs/pretraining.md quotes', () => {
+    const card = readCard(shipped);
+    expect(card.preset).toBe('tiny');
+    expect(card.head).toBe('prompt');
+    expect(card.parameters).toBe(929_280);
+    expect(card.training.command).toMatch(/^zolo pretrain --model tiny /);
+    const evaluation = card.evaluation as { validationPerplexity: number; unigramPerplexity: number };
+    expect(evaluation.validationPerplexity).toBeLessThan(evaluation.unigramPerplexity);
+  });
+
+  it('loads and classifies with its prompt head', async () => {
+    const predictor = await loadPredictor(shipped);
+    try {
+      expect(predictor.tokenizer.vocabSize).toBe(4096);
+      const [prediction] = await predictTexts(predictor, ['Subject: hello\nare we still meeting on friday?']);
+      expect(prediction!.logitKind).toBe('label-word');
+      expect(prediction!.logits).toHaveLength(2);
+      expect(prediction!.probabilities.ham! + prediction!.probabilities.spam!).toBeCloseTo(1, 12);
+    } finally {
+      predictor.dispose();
+    }
+  });
+});
