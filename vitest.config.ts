@@ -8,5 +8,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // The JSON report lets .ci/run print a one-line "N passed, N failed" summary.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'node_modules/.cache/zolo/vitest-results.json' },
   },
 });
