@@ -1,0 +1,70 @@
+/**
+ * `npm run bench:galore-pretrain [steps]`: a short pretraining comparison of the backprop optimizers
+ * on zolo's tiny causal LM with `zolo pretrain` (same data, seed, schedule, batch; one run each,
+ * sequentially): AdamW, GaLore-AdamW (r = d/4 = 32, T = 200, α = 0.25) at lr 2e-3 and at lr 8e-3
+ * (α·lr = 2e-3, in the spirit of the paper's larger lr for GaLore), and GaLore 8-bit at lr 8e-3.
+ * Records validation loss vs step (every 25 steps on 64 windows), the final validation perplexity
+ * on the whole split, optimizer-state bytes and wall time from each card.json.
+ * Writes benchmarks/results/galore-pretrain.{json,md}. A short budget says nothing about the
+ * asymptote; it shows whether GaLore tracks AdamW early at a fraction of the state.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const resultsDir = join(here, '..', 'results');
+const steps = Number(process.argv[2] ?? 120);
+const runs: { label: string; optimizer: string; lr: number }[] = [
+  { label: 'AdamW', optimizer: 'adamw', lr: 2e-3 },
+  { label: 'GaLore-AdamW lr 8e-3', optimizer: 'galore-adamw', lr: 8e-3 },
+  { label: 'GaLore-AdamW lr 2e-3', optimizer: 'galore-adamw', lr: 2e-3 },
+  { label: 'GaLore-AdamW 8-bit lr 8e-3', optimizer: 'galore-adamw8bit', lr: 8e-3 },
+];
+
+interface Card {
+  training: { history: { step: number; trainLoss: number; validationLoss?: number }[]; trainSeconds: number };
+  evaluation: { validationLoss: number; validationPerplexity: number; zeroShotPromptAccuracy: number };
+  memory: { optimizerStateBytes: number; trainStepPeak: { total: number } };
+}
+interface Result { label: string; optimizer: string; lr: number; wallSeconds: number; card: Card }
+
+const jsonPath = join(resultsDir, 'galore-pretrain.json');
+let results: Result[] = [];
+if (process.argv.includes('--summarize')) {
+  results = JSON.parse(readFileSync(jsonPath, 'utf8')).results;
+} else {
+  for (const run of runs) {
+    const out = join('/tmp', `zolo-galore-pretrain-${run.optimizer}-${run.lr}`);
+    const start = performance.now();
+    execFileSync('node', [join(root, 'bin', 'zolo.js'), 'pretrain', '--model', 'tiny', '--steps', String(steps), '--optimizer', run.optimizer,
+      '--lr', String(run.lr), '--eval-every', '25', '--eval-windows', '64', '--out', out, '--force'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8')) as Card;
+    results.push({ ...run, wallSeconds: (performance.now() - start) / 1000, card });
+    console.log(`${run.label}: validation perplexity ${card.evaluation.validationPerplexity}`);
+  }
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(jsonPath, `${JSON.stringify({ date: new Date().toISOString(), steps, results }, null, 2)}\n`);
+}
+
+const evalSteps = results[0]!.card.training.history.filter((h) => h.validationLoss !== undefined).map((h) => h.step);
+const md = [
+  '# Short pretraining comparison on zolo\'s tiny causal LM (`zolo pretrain`)',
+  '',
+  `${results[0]!.card.training.history.length} steps, batch 16 × 64 tokens, warm-up 5% + cosine to 10%, weight decay 0.1 (matrices), grad clip 1.0, seed 0, wasm backend. GaLore: r = 32 (d/4), T = 200, α = 0.25 (so targets move at α·lr; embeddings, norms at lr). Validation loss (nats/token) on the first 64 validation windows every 25 steps; final perplexity on the whole validation split.`,
+  '',
+  `| optimizer | lr | ${evalSteps.map((s) => `val @${s}`).join(' | ')} | final val ppl | optimizer state | step peak total | train s |`,
+  `| --- | --- | ${evalSteps.map(() => '---').join(' | ')} | --- | --- | --- | --- |`,
+  ...results.map((r) => {
+    const losses = r.card.training.history.filter((h) => h.validationLoss !== undefined).map((h) => h.validationLoss!.toFixed(3));
+    const mem = r.card.memory;
+    return `| ${r.label} | ${r.lr} | ${losses.join(' | ')} | ${r.card.evaluation.validationPerplexity.toFixed(1)} | ${(mem.optimizerStateBytes / 2 ** 20).toFixed(2)} MiB | ${(mem.trainStepPeak.total / 2 ** 20).toFixed(2)} MiB | ${r.card.training.trainSeconds.toFixed(0)} |`;
+  }),
+  '',
+  'One seed and a short budget: differences of a few hundredths of a nat are within run-to-run noise. GaLore at lr 8e-3 also trains the embeddings (56% of tiny\'s parameters, full Adam state) 4× faster than AdamW at 2e-3, which is the paper\'s recipe but confounds the comparison.',
+  '',
+];
+writeFileSync(join(resultsDir, 'galore-pretrain.md'), md.join('\n'));
+console.log(md.join('\n'));

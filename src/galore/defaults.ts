@@ -1,0 +1,81 @@
+/**
+ * Every default of the GaLore path, in one place, with where it comes from. "galore.md" is
+ * shared/reference/galore.md; "code" is repo jiaweizzhao/GaLore at 2cc66f8.
+ */
+
+/** GaLore projector defaults (galore.md §2.3, §7: GaLoreProjector class / HF Trainer). */
+export const GALORE_DEFAULTS = {
+  /** r: HF Trainer default 128 (galore.md §7); zolo's tiny model has min(m, n) = 128, so pick r explicitly for it. */
+  rank: 128,
+  /** T = update_proj_gap: 200 (GaLoreProjector class, HF Trainer, all pretraining recipes; galore.md §2.3, §2.8). */
+  updateGap: 200,
+  /** α = scale: 0.25 (paper App. C.1 pretraining recipes and HF Trainer; galore.md §2.6). */
+  scale: 0.25,
+  /** proj_type 'std': shrink the smaller side (galore.md §2.2). */
+  projectionType: 'std',
+  /** target modules: names containing "attn" or "mlp" (torchrun_main.py; galore.md §2.8). zolo's groups map to these. */
+  targetModules: 'attention+mlp',
+} as const;
+
+/** Randomized range finder (Halko, Martinsson & Tropp 2011, Alg. 4.4): p = 10 oversampling, q = 2 power iterations are their recommended defaults (§4.2, §4.5). */
+export const RANDOMIZED_SVD_DEFAULTS = {
+  oversampling: 10,
+  powerIterations: 2,
+  seed: 0x9a10e,
+} as const;
+
+/** AdamW as in GaLoreAdamW (HF legacy AdamW copy; galore.md §2.4): eps 1e-6 in code, 1e-8 in the paper text (galore.md §10). */
+export const ADAMW_DEFAULTS = {
+  lr: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-6,
+  weightDecay: 0,
+} as const;
+
+/** bitsandbytes 8-bit blockwise Adam (Dettmers et al. 2022; galore.md §3.1): block 2048, 32-bit state below 4096 elements, eps 1e-8. */
+export const EIGHT_BIT_DEFAULTS = {
+  blockSize: 2048,
+  minQuantizedSize: 4096,
+  eps: 1e-8,
+} as const;
+
+/**
+ * Adafactor (Shazeer & Stern 2018, Alg. 4/5 and §7 defaults; the same values as HF/GaLore adafactor.py):
+ * ε1 = 1e-30 (regulariser of the squared gradient), ε2 = 1e-3 (floor of the parameter RMS in the
+ * relative step), d = 1 (update clipping threshold), β̂2_t = 1 − t^(−0.8) (decayRate −0.8),
+ * relative step ρ_t = min(1e-2, 1/√t) with warmup-init off, β1 off by default (the GaLore paper's
+ * Fig. 3 runs it with β1 = 0.9).
+ */
+export const ADAFACTOR_DEFAULTS = {
+  eps1: 1e-30,
+  eps2: 1e-3,
+  clipThreshold: 1,
+  decayRate: -0.8,
+  beta1: null as number | null,
+  relativeStep: true,
+  scaleParameter: true,
+  weightDecay: 0,
+} as const;
+
+/**
+ * ReLoRA (Lialin et al. 2023). At each restart zolo zeroes the optimizer state completely (ReLoRA
+ * prunes 99% of it by magnitude); see src/galore/lora.ts.
+ */
+export const RELORA_DEFAULTS = {
+  /** K: ReLoRA merges and restarts every 5,000 steps in its 1.3B runs; zolo's runs are shorter, so set K. */
+  resetEvery: 5000,
+  /** steps of linear lr re-warmup after each restart (ReLoRA's "jagged" schedule re-warms over 100 steps). */
+  rewarmupSteps: 100,
+} as const;
+
+/**
+ * Adaptive update gap (zolo's extension, not in the paper): refresh when the captured fraction
+ * ‖PᵀG‖²/‖G‖² falls below threshold × the fraction captured right after the last refresh.
+ */
+export const ADAPTIVE_GAP_DEFAULTS = {
+  threshold: 0.5,
+  checkEvery: 10,
+  /** never go longer than this without a refresh (the paper's T range 50–1000 tops out at 1000; Sec. 4.1). */
+  maxGap: 1000,
+} as const;

@@ -1,0 +1,88 @@
+/**
+ * The shape every optimizer of the backprop path has: B's `Optimizer` (src/galore/adamw.ts: a
+ * per-parameter `stepParam`, so per-layer mode can run it from the tape's gradient hook, and a
+ * whole-model `step`), plus a settable lr and the parameter list. Each parameter keeps its own step
+ * counter, as PyTorch optimizers do; under a normal step all counters move together.
+ */
+import { ConfigError } from '../kernels/errors.ts';
+import type { Param } from '../tensor/params.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import type { Optimizer } from './adamw.ts';
+
+/** Gradients by parameter (or parameter name), or a lookup. */
+export type GradientSource = ReadonlyMap<Param, Tensor> | ReadonlyMap<string, Tensor> | ((param: Param) => Tensor | undefined);
+
+/** Checkpoint form of an optimizer's state: JSON counters plus named float tensors. */
+export interface OptimizerState {
+  json: unknown;
+  tensors: Record<string, Float32Array>;
+}
+
+export interface ParamOptimizer extends Optimizer {
+  /** learning rate of the next update; a schedule sets it before each step. */
+  lr: number;
+  /** the parameters it updates, in ParamStore order. */
+  readonly params: readonly Param[];
+  /** updates every parameter that has a gradient, in order (a map from the tape, or a lookup). */
+  step(grads: GradientSource): void;
+  /** everything the next step depends on (moments, 8-bit codes, projector bases, counters). */
+  saveState(): OptimizerState;
+  /** restores `saveState()` output into a fresh optimizer over the same parameters; the next step is identical. */
+  loadState(state: OptimizerState): void;
+}
+
+export function gradientFor(grads: GradientSource, param: Param): Tensor | undefined {
+  if (typeof grads === 'function') return grads(param);
+  const byParam = (grads as ReadonlyMap<unknown, Tensor>).get(param);
+  return byParam ?? (grads as ReadonlyMap<unknown, Tensor>).get(param.name);
+}
+
+/** Shared step loop and hyper-parameter checks. */
+export abstract class ParamWiseOptimizer implements ParamOptimizer {
+  abstract readonly name: string;
+  private readonly member: Set<Param>;
+
+  constructor(
+    readonly params: readonly Param[],
+    public lr: number,
+  ) {
+    if (!(lr >= 0) || !Number.isFinite(lr)) throw new ConfigError(`optimizer.lr must be a finite number ≥ 0, got ${lr}`);
+    this.member = new Set(params);
+  }
+
+  abstract stepParam(param: Param, grad: Tensor): void;
+  abstract stateBytes(): number;
+  abstract saveState(): OptimizerState;
+  abstract loadState(state: OptimizerState): void;
+  abstract dispose(): void;
+
+  /** The parameter called `name` among this optimizer's, for loadState. */
+  protected paramNamed(name: string): Param {
+    const param = this.params.find((p) => p.name === name);
+    if (!param) throw new ConfigError(`${this.name}: saved state names parameter "${name}", which this optimizer does not update`);
+    return param;
+  }
+
+  step(grads: GradientSource): void {
+    for (const param of this.params) {
+      const grad = gradientFor(grads, param);
+      if (grad) this.stepParam(param, grad);
+    }
+  }
+
+  protected assertMember(param: Param): void {
+    if (!this.member.has(param)) throw new ConfigError(`${this.name}: parameter "${param.name}" is not one this optimizer updates`);
+  }
+}
+
+export function assertProbability(field: string, value: number, allowOne = false): number {
+  if (!(value >= 0 && (allowOne ? value <= 1 : value < 1))) {
+    throw new ConfigError(`${field} must be in [0, ${allowOne ? '1]' : '1)'}, got ${value}`);
+  }
+  return value;
+}
+
+export function assertNonNegative(field: string, value: number): number {
+  if (!(value >= 0) || !Number.isFinite(value)) throw new ConfigError(`${field} must be a finite number ≥ 0, got ${value}`);
+  return value;
+}
