@@ -80,6 +80,30 @@ describe('zolo run', () => {
     }
   });
 
+  it('a resumed backprop run ends bit-identical too: optimizer moments and GaLore projectors are checkpointed', async () => {
+    const cases: Partial<RunConfigInput>[] = [
+      { method: 'adamw', lr: 0.01 },
+      // updateGap 5 puts projector refreshes on both sides of the step-14 checkpoint
+      { method: 'galore-adamw', lr: 0.01, options: { galore: { rank: 1, updateGap: 5 } } },
+      { method: 'adamw8bit', lr: 0.01 },
+    ];
+    for (const overrides of cases) {
+      const whole = await runExperiment(config(overrides));
+      const interrupted = config(overrides);
+      await expect(
+        runExperiment(interrupted, {
+          afterStep: (step) => {
+            if (step === 17) throw new SimulatedKill(`killed after step ${step}`);
+          },
+        }),
+      ).rejects.toThrow(SimulatedKill);
+      const resumed = await runExperiment(interrupted, { resume: true });
+      expect(numbers(resumed.summary)).toEqual(numbers(whole.summary));
+      expect(await paramsOf(join(resumed.dir, 'model.safetensors'))).toEqual(await paramsOf(join(whole.dir, 'model.safetensors')));
+      expect(withoutWall(resumed.dir)).toEqual(withoutWall(whole.dir));
+    }
+  });
+
   it('the ZO log and start weights replay to the final weights bit for bit', async () => {
     const { dir } = await runExperiment(config({ method: 'mezo', lr: 0.01 }));
     const start = await readSafetensors(join(dir, 'start.safetensors'));

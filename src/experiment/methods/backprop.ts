@@ -9,9 +9,8 @@
  * eightBit, adafactor, lora {rank, alpha, targets}, relora — passed to createOptimizer, which
  * validates them; `lr`/`weightDecay` come from the run config (null = ADAMW_DEFAULTS).
  *
- * Resume: src/galore optimizers expose no state export yet, so a checkpoint holds the parameters but
- * not the Adam moments / projectors; a resumed backprop run restarts them (it is not bit-identical,
- * unlike ZO runs). The runner says so on stderr when it happens.
+ * Resume: the checkpoint holds the optimizer's own state (moments, 8-bit codes, projector bases,
+ * counters — `ParamOptimizer.saveState`), so a resumed run takes the same next step.
  */
 import { ConfigError, describeValue } from '../../kernels/errors.ts';
 import { ADAMW_DEFAULTS } from '../../galore/defaults.ts';
@@ -71,7 +70,6 @@ export function backpropMethod(name: string): MethodAdapter {
         optimizerOptions.model = { params: workload.params, linears: () => workload.linears!() };
       }
       const optimizer = createOptimizer(name, workload.params, optimizerOptions);
-      let restoredWithoutState = false;
       return {
         trainableParams: () => workload.params.count(true),
         async step(batch, { lr: stepLr }) {
@@ -86,12 +84,8 @@ export function backpropMethod(name: string): MethodAdapter {
           }
           return { loss };
         },
-        saveState: async () => ({ json: { optimizerStateSaved: false }, tensors: {} }),
-        loadState() {
-          if (restoredWithoutState) return;
-          restoredWithoutState = true;
-          process.stderr.write(`note: ${name} optimizer state is not checkpointed; the resumed run restarts its moments\n`);
-        },
+        saveState: async () => optimizer.saveState(),
+        loadState: (state) => optimizer.loadState(state),
         dispose: () => optimizer.dispose(),
       };
     },
