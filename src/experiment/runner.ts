@@ -129,9 +129,9 @@ function countingWorkload(inner: Workload, forwardMs: number[]): { inner: Worklo
   };
   if (inner.lossAndGradients) {
     const lossAndGradients = inner.lossAndGradients.bind(inner);
-    workload.lossAndGradients = async (batch) => {
+    workload.lossAndGradients = async (batch, onParamGrad) => {
       passes++;
-      return lossAndGradients(batch);
+      return lossAndGradients(batch, onParamGrad);
     };
   }
   if (inner.saveModel) workload.saveModel = inner.saveModel.bind(inner);

@@ -25,7 +25,7 @@ import { loadCheckpoint, saveCheckpoint, type SavableModel } from '../nn/checkpo
 import { EncoderClassifier } from '../nn/encoderClassifier.ts';
 import { release } from '../nn/model.ts';
 import { PromptClassifier } from '../nn/promptClassifier.ts';
-import { valueAndGrad } from '../nn/tape.ts';
+import { type ParamGradCallback, valueAndGrad } from '../nn/tape.ts';
 import { issueToConfigError } from './config.ts';
 import { registerWorkload, type Batch, type EvalResult, type Workload, type WorkloadRequest } from './workload.ts';
 
@@ -138,9 +138,9 @@ export async function createSpamWorkload(request: WorkloadRequest): Promise<Work
     trainSize: train.size,
     validationSize: validation.size,
     loss: (batch: Batch) => model.loss(train.batchOf(batch)),
-    async lossAndGradients(batch: Batch) {
+    async lossAndGradients(batch: Batch, onParamGrad?: ParamGradCallback) {
       const data = train.batchOf(batch);
-      const { loss, grads } = await valueAndGrad(model.params, () => model.lossTensor(data));
+      const { loss, grads } = await valueAndGrad(model.params, () => model.lossTensor(data), onParamGrad ? { onParamGrad } : {});
       return { loss, gradients: grads };
     },
     linears: () => model.linears(),

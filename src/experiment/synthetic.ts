@@ -9,6 +9,7 @@
  * Model: logits = x Wᵀ + b, W [K, d] and b [K] initialised to zero (the loss starts at ln K).
  * Gradient (exact): dL/dlogits = (softmax(logits) − onehot)/B, dW = dlogitsᵀ x, db = Σ_rows dlogits.
  */
+import type { ParamGradCallback } from '../nn/tape.ts';
 import seedrandom from 'seedrandom';
 import { z } from 'zod';
 import { ConfigError } from '../kernels/errors.ts';
@@ -104,7 +105,7 @@ export async function createBlobsWorkload(request: WorkloadRequest): Promise<Wor
       logits.dispose();
       return loss;
     },
-    async lossAndGradients(batch: Batch): Promise<LossAndGradients> {
+    async lossAndGradients(batch: Batch, onParamGrad?: ParamGradCallback): Promise<LossAndGradients> {
       const rows = batch.length;
       const split = gather(data.train, batch, d);
       const { input, logits } = logitsOf(split, rows);
@@ -118,7 +119,13 @@ export async function createBlobsWorkload(request: WorkloadRequest): Promise<Wor
       const dWeight = ops.matmul(dLogits, input, { transA: true, category: 'gradient' });
       const dBias = ops.reduce('sum', dLogits, 0, 'gradient');
       for (const t of [input, logits, probabilities, target, residual, dLogits]) t.dispose();
-      return { loss, gradients: new Map([[weight, dWeight], [bias, dBias]]) };
+      const gradients = new Map([[weight, dWeight], [bias, dBias]]);
+      if (!onParamGrad) return { loss, gradients };
+      for (const [param, grad] of gradients) {
+        onParamGrad(param, grad);
+        grad.dispose();
+      }
+      return { loss, gradients: new Map() };
     },
     async evaluate(size: number) {
       const n = size === 0 ? options.validationSize : Math.min(size, options.validationSize);

@@ -8,6 +8,7 @@
  */
 import { ConfigError } from '../kernels/errors.ts';
 import type { Linear } from '../nn/linear.ts';
+import type { ParamGradCallback } from '../nn/tape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Engine } from '../tensor/tensor.ts';
 import type { Param, ParamStore } from '../tensor/params.ts';
@@ -35,8 +36,12 @@ export interface Workload {
   readonly validationSize: number;
   /** Mean training loss of a batch: one forward pass, no gradients. */
   loss(batch: Batch): Promise<number>;
-  /** Loss and gradients of the trainable parameters (backprop path); absent without a tape. */
-  lossAndGradients?(batch: Batch): Promise<LossAndGradients>;
+  /**
+   * Loss and gradients of the trainable parameters (backprop path); absent without a tape. With
+   * `onParamGrad` each gradient is handed over as soon as it is complete and freed after the call
+   * (per-layer updates, GaLore §3.2), and the returned map is empty.
+   */
+  lossAndGradients?(batch: Batch, onParamGrad?: ParamGradCallback): Promise<LossAndGradients>;
   /** The model's Linear layers by module path, where adapters attach; absent for models without any. */
   linears?(): ReadonlyMap<string, Linear>;
   /** Accuracy and mean loss on the first `size` validation examples (0 = all). */

@@ -104,6 +104,16 @@ describe('zolo run', () => {
     }
   });
 
+  it('options.perLayer applies the same updates as a normal step (bit-identical weights)', async () => {
+    for (const method of ['adamw', 'galore-adamw']) {
+      const normal = await runExperiment(config({ method, lr: 0.01 }));
+      const layered = await runExperiment(config({ method, lr: 0.01, options: { perLayer: true } }));
+      expect(await paramsOf(join(layered.dir, 'model.safetensors'))).toEqual(await paramsOf(join(normal.dir, 'model.safetensors')));
+      expect(layered.summary.trainLoss).toEqual(normal.summary.trainLoss);
+    }
+    await expect(runExperiment(config({ method: 'adamw', options: { perLayer: 'yes' } }))).rejects.toThrow(/options.perLayer must be true or false/);
+  });
+
   it('the ZO log and start weights replay to the final weights bit for bit', async () => {
     const { dir } = await runExperiment(config({ method: 'mezo', lr: 0.01 }));
     const start = await readSafetensors(join(dir, 'start.safetensors'));

@@ -5,7 +5,7 @@
  * tape (`workload.lossAndGradients`), then `optimizer.step(gradients)` with the scheduled lr, then
  * the gradients are freed.
  *
- * Options (`options.*`): beta1, beta2, eps (Adam), and objects galore {rank, updateGap, scale, …},
+ * Options (`options.*`): beta1, beta2, eps (Adam), perLayer (true: per-layer updates), and objects galore {rank, updateGap, scale, …},
  * eightBit, adafactor, lora {rank, alpha, targets}, relora — passed to createOptimizer, which
  * validates them; `lr`/`weightDecay` come from the run config (null = ADAMW_DEFAULTS).
  *
@@ -15,6 +15,7 @@
 import { ConfigError, describeValue } from '../../kernels/errors.ts';
 import { ADAMW_DEFAULTS } from '../../galore/defaults.ts';
 import { createOptimizer, OPTIMIZER_NAMES, type OptimizerOptions } from '../../galore/factory.ts';
+import { perLayerUpdates } from '../../galore/layerwise.ts';
 import { resolveProjectorOptions } from '../../galore/projector.ts';
 import { disposeGrads } from '../../nn/tape.ts';
 import { registerMethod, type MethodAdapter, type TrainingMethod } from '../method.ts';
@@ -22,6 +23,8 @@ import { isPlainObject } from '../overrides.ts';
 
 const NUMBER_OPTIONS = ['beta1', 'beta2', 'eps'] as const;
 const OBJECT_OPTIONS = ['galore', 'eightBit', 'adafactor', 'lora', 'relora'] as const;
+/** `options.perLayer`: apply each parameter's update as soon as its gradient is complete (GaLore §3.2). */
+const FLAG_OPTIONS = ['perLayer'] as const;
 
 const DESCRIPTIONS: Readonly<Record<string, string>> = {
   adamw: 'full fine-tuning with AdamW (backprop)',
@@ -38,10 +41,12 @@ function checkBackpropOptions(name: string, options: Record<string, unknown>): v
   for (const [key, value] of Object.entries(options)) {
     if ((NUMBER_OPTIONS as readonly string[]).includes(key)) {
       if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(`options.${key} must be a finite number, got ${describeValue(value)}`);
+    } else if ((FLAG_OPTIONS as readonly string[]).includes(key)) {
+      if (typeof value !== 'boolean') throw new ConfigError(`options.${key} must be true or false, got ${describeValue(value)}`);
     } else if ((OBJECT_OPTIONS as readonly string[]).includes(key)) {
       if (!isPlainObject(value)) throw new ConfigError(`options.${key} must be an object, got ${describeValue(value)}`);
     } else {
-      throw new ConfigError(`options.${key} is not an option of ${name}; allowed: ${[...NUMBER_OPTIONS, ...OBJECT_OPTIONS].join(', ')}`);
+      throw new ConfigError(`options.${key} is not an option of ${name}; allowed: ${[...NUMBER_OPTIONS, ...FLAG_OPTIONS, ...OBJECT_OPTIONS].join(', ')}`);
     }
   }
   if (options.galore !== undefined) {
@@ -63,7 +68,8 @@ export function backpropMethod(name: string): MethodAdapter {
     async create({ workload, options, lr, weightDecay, seed }): Promise<TrainingMethod> {
       checkBackpropOptions(name, options);
       if (!workload.lossAndGradients) throw new ConfigError(`method ${name} needs gradients, which this task/model does not provide`);
-      const optimizerOptions: OptimizerOptions = { ...(options as OptimizerOptions), lr, seed };
+      const { perLayer = false, ...rest } = options as { perLayer?: boolean } & Record<string, unknown>;
+      const optimizerOptions: OptimizerOptions = { ...(rest as OptimizerOptions), lr, seed };
       if (weightDecay !== null) optimizerOptions.weightDecay = weightDecay;
       if (name === 'lora' || name === 'relora') {
         if (!workload.linears) throw new ConfigError(`method ${name} needs a model with Linear layers for its adapters`);
@@ -73,6 +79,13 @@ export function backpropMethod(name: string): MethodAdapter {
       return {
         trainableParams: () => workload.params.count(true),
         async step(batch, { lr: stepLr }) {
+          if (perLayer) {
+            // Updates land during the backward pass, so only one gradient is alive at a time; a
+            // non-finite loss still stops the run, which keeps its last good checkpoint.
+            optimizer.lr = stepLr;
+            const { loss } = await workload.lossAndGradients!(batch, perLayerUpdates(optimizer));
+            return { loss };
+          }
           const { loss, gradients } = await workload.lossAndGradients!(batch);
           try {
             if (Number.isFinite(loss)) {
