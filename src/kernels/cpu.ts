@@ -56,8 +56,9 @@ function data(buffer: DeviceBuffer): Float32Array {
 }
 
 export class CpuBackend implements Backend {
-  readonly name = 'cpu';
-  readonly mode = 'typed-arrays';
+  // typed as string so that backends reusing these loops (wasm) can name themselves
+  readonly name: string = 'cpu';
+  readonly mode: string = 'typed-arrays';
 
   alloc(length: number): DeviceBuffer {
     return new CpuBuffer(new Float32Array(length));
@@ -68,7 +69,7 @@ export class CpuBackend implements Backend {
   write(buffer: DeviceBuffer, values: Float32Array, offset = 0): void {
     data(buffer).set(values, offset);
   }
-  free(): void {
+  free(_buffer: DeviceBuffer): void {
     // Garbage-collected; the ledger already accounts for the release.
   }
   async read(buffer: DeviceBuffer): Promise<Float32Array> {
