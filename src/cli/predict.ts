@@ -91,6 +91,15 @@ export async function loadPredictor(path: string, backendName: string = defaultB
   const tokenizer = Tokenizer.load(join(dir, card.tokenizer));
   const engine = new Engine(await createBackend(backendName), new MemoryLedger());
   const loaded = await loadCheckpoint(join(dir, card.weights), engine);
+  // Adapter weights (LoRA, tensor-train) in the file would be ignored by the base model, giving
+  // silently wrong predictions; refuse instead until predict can re-attach them.
+  const adapterTensors = [...loaded.tensors.keys()].filter((name) => !loaded.model.params.has(name));
+  if (adapterTensors.length > 0) {
+    throw new ConfigError(
+      `${join(dir, card.weights)} holds ${adapterTensors.length} adapter tensors (${adapterTensors.slice(0, 3).join(', ')}${adapterTensors.length > 3 ? ', …' : ''}); ` +
+        'zolo predict supports base and fully fine-tuned checkpoints only (runs of zero-shot, adamw, adamw8bit, adafactor, galore-*, and the full-parameter ZO methods)',
+    );
+  }
   const config = loaded.model.config;
   if (tokenizer.vocabSize > config.vocab) {
     throw new ConfigError(`tokenizer ${card.tokenizer} has ${tokenizer.vocabSize} tokens, more than the checkpoint's vocabulary of ${config.vocab}`);

@@ -1,5 +1,8 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readSafetensors, writeSafetensors } from '../../src/nn/safetensors.ts';
 import { loadPredictor, predictTexts } from '../../src/cli/predict.ts';
 import { readCard } from '../../src/data/checkpointCard.ts';
 
@@ -26,6 +29,20 @@ describe('the shipped tiny checkpoint', () => {
       expect(prediction!.probabilities.ham! + prediction!.probabilities.spam!).toBeCloseTo(1, 12);
     } finally {
       predictor.dispose();
+    }
+  });
+
+  it('refuses a checkpoint with adapter tensors instead of silently ignoring them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zolo-predict-'));
+    try {
+      cpSync(shipped, dir, { recursive: true });
+      const file = join(dir, 'model.safetensors');
+      const { tensors, metadata } = await readSafetensors(file);
+      tensors.set('blocks.0.attn.qkv.lora.a', { shape: [8, 128], data: new Float32Array(8 * 128) });
+      await writeSafetensors(file, tensors, metadata);
+      await expect(loadPredictor(dir, 'cpu')).rejects.toThrow(/1 adapter tensors \(blocks\.0\.attn\.qkv\.lora\.a\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
