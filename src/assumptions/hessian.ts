@@ -58,38 +58,34 @@ export async function hutchinsonTrace(
   return { ...meanInterval(values), values };
 }
 
-export interface LanczosResult {
-  /** Ritz values, largest first; the extremes converge first. */
-  ritzValues: number[];
-  /** largest and smallest Ritz value: estimates of λ_max and λ_min. */
-  top: number;
-  bottom: number;
-  iterations: number;
+/** Ritz values θ_j and Gauss weights τ_j² (squared first components of the Ritz vectors) of Lanczos. */
+export interface LanczosQuadrature {
+  nodes: number[];
+  weights: number[];
 }
 
 /**
- * Lanczos with full reorthogonalisation (Golub & Van Loan §10.1) on the HVP operator, started
- * from a Gaussian vector. After k iterations the extreme Ritz values approximate the extreme
- * eigenvalues; with k = d they are exact up to rounding.
+ * k steps of Lanczos with full reorthogonalisation (Golub & Van Loan §10.1) on the HVP operator from
+ * the unit vector along `start`. The Ritz values approximate the spectrum (extremes first; all of it
+ * when k = d), and (nodes, weights) is the Gauss quadrature of the spectral measure seen from `start`
+ * used by stochastic Lanczos quadrature (Ubaru, Chen & Saad 2017).
  */
-export async function lanczos(
-  problem: DifferentiableProblem, theta: Float64Array, iterations: number, seed: number, options: HvpOptions = {},
-): Promise<LanczosResult> {
-  const k = Math.min(iterations, problem.dim);
+export async function lanczosQuadrature(
+  problem: DifferentiableProblem, theta: Float64Array, start: Float64Array, iterations: number, options: HvpOptions = {},
+): Promise<LanczosQuadrature> {
   if (!Number.isInteger(iterations) || iterations < 1) throw new ConfigError(`lanczos: iterations must be a positive integer, got ${iterations}`);
+  const k = Math.min(iterations, problem.dim);
   const basis: Float64Array[] = [];
   const alphas: number[] = [];
   const betas: number[] = [];
-  let q: Float64Array = new Float64Array(problem.dim);
-  for (let i = 0; i < q.length; i++) q[i] = normalAt(seed, 0, i);
-  q = scaled(q, 1 / norm(q));
+  let q = scaled(start, 1 / norm(start));
   for (let j = 0; j < k; j++) {
     basis.push(q);
     let w = await hessianVectorProduct(problem, theta, q, options);
     const alpha = dot(q, w);
     alphas.push(alpha);
-    for (const previous of basis) w = addScaled(w, -dot(previous, w), previous); // full reorthogonalisation
-    for (const previous of basis) w = addScaled(w, -dot(previous, w), previous); // twice is enough (Kahan)
+    // Reorthogonalise twice: "twice is enough" (Kahan), keeping the basis orthonormal to rounding.
+    for (let pass = 0; pass < 2; pass++) for (const previous of basis) w = addScaled(w, -dot(previous, w), previous);
     const beta = norm(w);
     if (j === k - 1 || beta < 1e-12 * Math.max(1, Math.abs(alpha))) break;
     betas.push(beta);
@@ -104,8 +100,29 @@ export async function lanczos(
       tridiagonal.set(i + 1, i, betas[i]!);
     }
   }
-  const ritzValues = new EigenvalueDecomposition(tridiagonal, { assumeSymmetric: true }).realEigenvalues.sort((a, b) => b - a);
-  return { ritzValues, top: ritzValues[0]!, bottom: ritzValues[ritzValues.length - 1]!, iterations: n };
+  const eig = new EigenvalueDecomposition(tridiagonal, { assumeSymmetric: true });
+  const vectors = eig.eigenvectorMatrix;
+  return { nodes: eig.realEigenvalues, weights: eig.realEigenvalues.map((_, j) => vectors.get(0, j) ** 2) };
+}
+
+export interface LanczosResult {
+  /** Ritz values, largest first; the extremes converge first. */
+  ritzValues: number[];
+  /** largest and smallest Ritz value: estimates of λ_max and λ_min. */
+  top: number;
+  bottom: number;
+  iterations: number;
+}
+
+/** Lanczos from a Gaussian start: Ritz values with k = min(iterations, d) steps. */
+export async function lanczos(
+  problem: DifferentiableProblem, theta: Float64Array, iterations: number, seed: number, options: HvpOptions = {},
+): Promise<LanczosResult> {
+  const start = new Float64Array(problem.dim);
+  for (let i = 0; i < start.length; i++) start[i] = normalAt(seed, 0, i);
+  const { nodes } = await lanczosQuadrature(problem, theta, start, iterations, options);
+  const ritzValues = [...nodes].sort((a, b) => b - a);
+  return { ritzValues, top: ritzValues[0]!, bottom: ritzValues[ritzValues.length - 1]!, iterations: ritzValues.length };
 }
 
 export interface EffectiveRankEstimate {

@@ -12,10 +12,9 @@
  * can use at θ. Accuracy: the quadrature error for the kink at 0 decays like O(1/k) per probe
  * (Ubaru et al. Thm 4.1 for non-smooth f); the probe average adds a CLT error, reported as SE.
  */
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { hessianVectorProduct, type HvpOptions } from '../../assumptions/hessian.ts';
+import { type HvpOptions, lanczosQuadrature } from '../../assumptions/hessian.ts';
 import type { DifferentiableProblem } from '../../assumptions/problem.ts';
-import { addScaled, dot, type MeanInterval, meanInterval, norm, scaled } from '../../assumptions/vectors.ts';
+import { type MeanInterval, meanInterval } from '../../assumptions/vectors.ts';
 import { ConfigError } from '../../kernels/errors.ts';
 import { uniformAt } from '../../kernels/rng.ts';
 
@@ -31,39 +30,6 @@ export interface SpectralTraces {
   /** the largest Ritz value seen over all probes: a lower bound on λ_max. */
   largestRitz: number;
   smallestRitz: number;
-}
-
-/** Ritz values and Gauss weights τ_j² of k Lanczos steps from unit q (full reorthogonalisation). */
-async function gaussQuadrature(
-  problem: DifferentiableProblem, theta: Float64Array, start: Float64Array, iterations: number, options: HvpOptions,
-): Promise<{ nodes: number[]; weights: number[] }> {
-  const basis: Float64Array[] = [];
-  const alphas: number[] = [];
-  const betas: number[] = [];
-  let q = scaled(start, 1 / norm(start));
-  for (let j = 0; j < iterations; j++) {
-    basis.push(q);
-    let w = await hessianVectorProduct(problem, theta, q, options);
-    const alpha = dot(q, w);
-    alphas.push(alpha);
-    for (let pass = 0; pass < 2; pass++) for (const previous of basis) w = addScaled(w, -dot(previous, w), previous);
-    const beta = norm(w);
-    if (j === iterations - 1 || beta < 1e-12 * Math.max(1, Math.abs(alpha))) break;
-    betas.push(beta);
-    q = scaled(w, 1 / beta);
-  }
-  const n = alphas.length;
-  const t = Matrix.zeros(n, n);
-  for (let i = 0; i < n; i++) {
-    t.set(i, i, alphas[i]!);
-    if (i + 1 < n) {
-      t.set(i, i + 1, betas[i]!);
-      t.set(i + 1, i, betas[i]!);
-    }
-  }
-  const eig = new EigenvalueDecomposition(t, { assumeSymmetric: true });
-  const vectors = eig.eigenvectorMatrix;
-  return { nodes: eig.realEigenvalues, weights: eig.realEigenvalues.map((_, j) => vectors.get(0, j) ** 2) };
 }
 
 export async function spectralTraces(
@@ -82,7 +48,7 @@ export async function spectralTraces(
     const v = new Float64Array(problem.dim);
     // stream offset 1000 keeps these probes apart from hutchinsonTrace's (streams 0…probes−1)
     for (let i = 0; i < v.length; i++) v[i] = uniformAt(seed, 1000 + p, i) < 0.5 ? -1 : 1;
-    const { nodes, weights } = await gaussQuadrature(problem, theta, v, Math.min(iterations, problem.dim), options);
+    const { nodes, weights } = await lanczosQuadrature(problem, theta, v, Math.min(iterations, problem.dim), options);
     const quadrature = (f: (x: number) => number): number => problem.dim * nodes.reduce((s, x, j) => s + weights[j]! * f(x), 0);
     traces.push(quadrature((x) => x));
     positive.push(quadrature((x) => Math.max(x, 0)));
