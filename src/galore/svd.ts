@@ -19,6 +19,7 @@
  */
 import { Matrix, SVD } from 'ml-matrix';
 import { fillNormals } from '../kernels/rng.ts';
+import { matmulRaw } from '../tensortrain/dense.ts';
 
 export interface TopSingular {
   /** top-k left singular vectors, m×k row-major (null unless requested). */
@@ -78,32 +79,17 @@ export function randomizedTopSvd(
   const A = Float64Array.from(a as ArrayLike<number>);
   const omega = new Float64Array(n * samples);
   fillNormals(omega, options.seed, options.stream);
-  let Q = orthonormalColumns(multiply(A, omega, m, n, samples), m, samples, options);
+  let Q = orthonormalColumns(matmulRaw(A, omega, m, n, samples), m, samples, options);
   for (let iteration = 0; iteration < options.powerIterations; iteration++) {
     const Z = orthonormalColumns(multiplyTransA(A, Q, m, n, samples), n, samples, options);
-    Q = orthonormalColumns(multiply(A, Z, m, n, samples), m, samples, options);
+    Q = orthonormalColumns(matmulRaw(A, Z, m, n, samples), m, samples, options);
   }
   // B = QᵀA (samples×n); its SVD B = Ũ Σ Vᵀ gives A ≈ (QŨ) Σ Vᵀ.
   const B = multiplyTransA(Q, A, m, samples, n);
   const small = exactTopSvd(B, samples, n, rank, { left: want.left, right: want.right });
   let left: Float64Array | null = null;
-  if (want.left) left = multiply(Q, small.left!, m, samples, rank);
+  if (want.left) left = matmulRaw(Q, small.left!, m, samples, rank);
   return { left, values: small.values, rightT: small.rightT };
-}
-
-/** C = A·B with A r×k, B k×c (row-major). */
-function multiply(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
-  const C = new Float64Array(r * c);
-  for (let i = 0; i < r; i++) {
-    const rowC = i * c;
-    for (let p = 0; p < k; p++) {
-      const aip = A[i * k + p]!;
-      if (aip === 0) continue;
-      const rowB = p * c;
-      for (let j = 0; j < c; j++) C[rowC + j]! += aip * B[rowB + j]!;
-    }
-  }
-  return C;
 }
 
 /** C = Aᵀ·B with A r×k, B r×c → k×c. */
