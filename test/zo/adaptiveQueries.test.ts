@@ -60,6 +60,14 @@ describe("AdaZeta's adaptive query schedule (spec §1.4, §3.17–19)", () => {
     }
   });
 
+  test('a run shorter than one epoch (E_tot ≤ 1) takes the β → ∞ limit: Q = 1 in epochs 0 and 1, Q_max after', () => {
+    for (const totalEpochs of [0, 0.5, 1]) {
+      expect(adaptiveExponent(0.85, 20, totalEpochs)).toBe(Infinity);
+      expect([0, 1, 2, 7].map((e) => queriesAtEpoch(e, { ...defaults, totalEpochs }))).toEqual([1, 1, 15, 15]);
+    }
+    expect(() => createEstimator('adazeta', { totalEpochs: 0 })).not.toThrow(); // evaluation-only runs
+  });
+
   test('useTarget (--use_num) gives Q ≡ NUM', () => {
     for (const e of [0, 1, 50, 1000]) expect(queriesAtEpoch(e, { ...defaults, useTarget: true })).toBe(20);
   });
@@ -77,13 +85,12 @@ describe("AdaZeta's adaptive query schedule (spec §1.4, §3.17–19)", () => {
   });
 
   test('bad options are ConfigErrors naming the field', () => {
-    expect(() => validateAdaptiveQueries({ ...defaults, totalEpochs: 1 })).toThrow(/totalEpochs \(E_tot\) must be a finite number > 1/);
+    expect(() => validateAdaptiveQueries({ ...defaults, totalEpochs: -1 })).toThrow(/totalEpochs \(E_tot\) must be a finite number ≥ 0, got -1/);
     expect(() => validateAdaptiveQueries({ ...defaults, scale: 0 })).toThrow(ConfigError);
     expect(() => validateAdaptiveQueries({ ...defaults, scale: 25 })).toThrow(/queryTarget \(NUM\) must exceed queryScale \(α\)/);
     expect(() => validateAdaptiveQueries({ ...defaults, maxQueries: 2.5 })).toThrow(/maxQueries \(Q_max\) must be a positive integer, got 2\.5/);
     expect(() => createEstimator('adazeta', { maxQueries: 0 })).toThrow(/estimator\.maxQueries must be a positive integer, got 0/);
     expect(() => createEstimator('adazeta', { useTarget: 2 })).toThrow(/estimator\.useTarget must be 0 or 1, got 2/);
-    expect(() => createEstimator('adazeta', { totalEpochs: 1 })).not.toThrow(); // checked when the schedule is initialised
   });
 
   test('the adazeta and mezo-lora presets carry the spec defaults', () => {

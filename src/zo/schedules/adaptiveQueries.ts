@@ -16,10 +16,10 @@
  * Float note: ⌊α·E_tot^β⌋ can evaluate to NUM − 1 (0.85·100^β = 19.999… in both CPython and V8;
  * for other E_tot the two libms round differently); only α·E_tot^β = NUM holds, to ~1e−14.
  * Bad input: α ≤ 0, NUM or Q_max not positive integers, NUM ≤ α (β ≤ 0, Q(0) = 0^β undefined),
- * E_tot ≤ 1 (β undefined) → ConfigError.
+ * E_tot negative or not finite → ConfigError. E_tot ≤ 1: see adaptiveExponent.
  */
 import { ConfigError, describeValue } from '../../kernels/errors.ts';
-import { option, positive, positiveInteger } from '../options.ts';
+import { nonNegative, option, positive, positiveInteger } from '../options.ts';
 import type { Options, OptionSpec, QuerySchedule } from '../types.ts';
 
 export interface AdaptiveQueryConfig {
@@ -29,7 +29,7 @@ export interface AdaptiveQueryConfig {
   target: number;
   /** Q_max, `num_pertub_max` (CLI NUM_MAX) */
   maxQueries: number;
-  /** E_tot = max_steps / (num_train / batch_size); may be fractional, must be > 1 */
+  /** E_tot = max_steps / (num_train / batch_size); may be fractional; ≤ 1 means shorter than one epoch */
   totalEpochs: number;
   /** `--use_num`: Q ≡ NUM, no schedule */
   useTarget: boolean;
@@ -45,16 +45,21 @@ export const ADAZETA_SCHEDULE_DEFAULTS: AdaptiveQueryConfig = {
   useTarget: false,
 };
 
-/** β = ln(NUM/α) / ln(E_tot) (large_models/run.py [C]). */
+/**
+ * β = ln(NUM/α) / ln(E_tot) (large_models/run.py [C]). A run shorter than one epoch (E_tot ≤ 1, where
+ * the reference divides by ln(E_tot) ≤ 0) takes the E_tot → 1⁺ limit β = +∞: Q = 1 in epochs 0 and 1
+ * and Q_max after — in practice Q ≡ 1, since such a run never leaves epoch 0.
+ */
 export function adaptiveExponent(scale: number, target: number, totalEpochs: number): number {
-  return Math.log(target / scale) / Math.log(totalEpochs);
+  return totalEpochs > 1 ? Math.log(target / scale) / Math.log(totalEpochs) : Infinity;
 }
 
 /** Q(e) for a 0-based epoch; a positive integer ≤ Q_max (or NUM with useTarget). Pure. */
 export function queriesAtEpoch(epoch: number, config: AdaptiveQueryConfig): number {
   if (config.useTarget) return config.target;
   const beta = adaptiveExponent(config.scale, config.target, config.totalEpochs);
-  return Math.min(Math.max(Math.floor(config.scale * epoch ** beta), 1), config.maxQueries);
+  const power = epoch <= 1 ? epoch : epoch ** beta; // e^β, exact at e = 0, 1 even for β = ∞
+  return Math.min(Math.max(Math.floor(config.scale * power), 1), config.maxQueries);
 }
 
 /** Throws ConfigError naming the field unless the config is usable. */
@@ -66,8 +71,8 @@ export function validateAdaptiveQueries(config: AdaptiveQueryConfig, prefix = 'a
   if (!(config.target > config.scale)) {
     throw new ConfigError(`${prefix}.queryTarget (NUM) must exceed queryScale (α) so that β = ln(NUM/α)/ln(E_tot) > 0, got NUM = ${config.target}, α = ${config.scale}`);
   }
-  if (!(Number.isFinite(config.totalEpochs) && config.totalEpochs > 1)) {
-    throw new ConfigError(`${prefix}.totalEpochs (E_tot) must be a finite number > 1 so that β = ln(NUM/α)/ln(E_tot) is defined, got ${describeValue(config.totalEpochs)}`);
+  if (!(Number.isFinite(config.totalEpochs) && config.totalEpochs >= 0)) {
+    throw new ConfigError(`${prefix}.totalEpochs (E_tot) must be a finite number ≥ 0, got ${describeValue(config.totalEpochs)}`);
   }
   return config;
 }
@@ -105,7 +110,7 @@ export const adaptiveQueries: QuerySchedule<null> = {
     queryScale: option(ADAZETA_SCHEDULE_DEFAULTS.scale, positive, 'α, scale of the query curve (SHRINK)', source),
     queryTarget: option(ADAZETA_SCHEDULE_DEFAULTS.target, positiveInteger, 'NUM, value α·e^β reaches at e = E_tot (sets β)', source),
     maxQueries: option(ADAZETA_SCHEDULE_DEFAULTS.maxQueries, positiveInteger, 'Q_max, cap on the queries per step (NUM_MAX)', source),
-    totalEpochs: option(ADAZETA_SCHEDULE_DEFAULTS.totalEpochs, positive, 'E_tot = steps / (train size / batch), > 1', `${source}: 10,000 steps, 1,000 examples, batch 16`),
+    totalEpochs: option(ADAZETA_SCHEDULE_DEFAULTS.totalEpochs, nonNegative, 'E_tot = steps / (train size / batch); ≤ 1 ⇒ Q ≡ 1', `${source}: 10,000 steps, 1,000 examples, batch 16`),
     stepsPerEpoch: option(0, nonNegativeInteger, 'steps per epoch for e = ⌊step / stepsPerEpoch⌋; 0 = use the caller\'s epoch', 'zolo (the reference counts dataloader epochs)'),
     useTarget: option(0, flag, '1 = skip the schedule, Q ≡ NUM (--use_num)', 'AdaZeta large_models/run.py --use_num [C]'),
   },
