@@ -20,7 +20,8 @@ import { CLASS_NAMES, loadSplit } from '../data/spam.ts';
 import { DEFAULT_LABEL_WORDS, DEFAULT_PROMPT_SUFFIX, EmailTask, LmTask, unigramPerplexity } from '../data/tasks.ts';
 import { trainTokenizer } from '../data/tokenizer.ts';
 import { AdamW } from '../galore/adamw.ts';
-import { createPretrainingOptimizer, PRETRAIN_OPTIMIZER_NAMES } from '../galore/factory.ts';
+import { createPretrainingOptimizer, PRETRAIN_OPTIMIZER_NAMES, type PretrainingHyper } from '../galore/factory.ts';
+import type { AdaptableModel } from '../nn/adapters/attach.ts';
 import { ConfigError, DivergenceError, assertFinite, assertPositiveInteger } from '../kernels/errors.ts';
 import { createBackend, defaultBackendName } from '../kernels/index.ts';
 import { CausalLm, PRESET_MAX_VOCAB, PromptClassifier, createModel, disposeGrads, presetConfig, saveCheckpoint, valueAndGrad } from '../nn/index.ts';
@@ -37,19 +38,17 @@ export interface PretrainOptimizer {
   dispose(): void;
 }
 
-export interface OptimizerHyper {
-  lr: number;
-  weightDecay: number;
-}
+export type OptimizerHyper = PretrainingHyper;
 
-export type PretrainOptimizerFactory = (params: readonly Param[], hyper: OptimizerHyper) => PretrainOptimizer;
+/** Gets the model, not only its parameters: lora/relora attach adapters to it (and freeze its weights). */
+export type PretrainOptimizerFactory = (model: AdaptableModel, hyper: OptimizerHyper) => PretrainOptimizer;
 
 /**
  * Optimizers `--optimizer` accepts. Add an entry (or call `registerPretrainOptimizer`) to make another
  * one available, e.g. GaLore's: `'galore-adamw': (params, h) => createOptimizer('galore-adamw', params, h)`.
  */
 const PRETRAIN_OPTIMIZERS = new Map<string, PretrainOptimizerFactory>([
-  ['adamw', (_params, hyper) => new AdamW({ lr: hyper.lr, weightDecay: hyper.weightDecay })],
+  ['adamw', (_model, hyper) => new AdamW({ lr: hyper.lr, weightDecay: hyper.weightDecay })],
 ]);
 
 export function registerPretrainOptimizer(name: string, factory: PretrainOptimizerFactory): void {
@@ -57,7 +56,7 @@ export function registerPretrainOptimizer(name: string, factory: PretrainOptimiz
 }
 
 // GaLore and its siblings from src/galore/factory.ts (r = d/4, T = 200, α = 0.25 unless configured).
-for (const name of PRETRAIN_OPTIMIZER_NAMES) registerPretrainOptimizer(name, (params, hyper) => createPretrainingOptimizer(name, params, hyper));
+for (const name of PRETRAIN_OPTIMIZER_NAMES) registerPretrainOptimizer(name, (model, hyper) => createPretrainingOptimizer(name, model, hyper));
 
 export function pretrainOptimizerNames(): string[] {
   return [...PRETRAIN_OPTIMIZERS.keys()];
@@ -69,8 +68,8 @@ function assertPretrainOptimizer(name: string): PretrainOptimizerFactory {
   return factory;
 }
 
-export function createPretrainOptimizer(name: string, params: readonly Param[], hyper: OptimizerHyper): PretrainOptimizer {
-  return assertPretrainOptimizer(name)(params, hyper);
+export function createPretrainOptimizer(name: string, model: AdaptableModel, hyper: OptimizerHyper): PretrainOptimizer {
+  return assertPretrainOptimizer(name)(model, hyper);
 }
 
 export interface PretrainOptions {
@@ -96,6 +95,8 @@ export interface PretrainOptions {
   validationMessages?: number;
   /** the exact command line, recorded in the card */
   command?: string;
+  /** GaLore rank/T/α, LoRA rank, ReLoRA restart interval for the matching --optimizer */
+  optimizerOptions?: Pick<PretrainingHyper, 'galore' | 'lora' | 'relora'>;
 }
 
 /**
@@ -231,8 +232,7 @@ export async function pretrain(options: PretrainOptions, progress: ProgressRepor
   );
 
   const model = createModel(engine, { kind: 'causal-lm', preset: options.model, overrides: { vocab: tokenizer.vocabSize }, seed: options.seed });
-  const params = model.params.trainable();
-  const optimizer = createPretrainOptimizer(options.optimizer, params, { lr: options.lr, weightDecay: options.weightDecay });
+  const optimizer = createPretrainOptimizer(options.optimizer, model, { lr: options.lr, weightDecay: options.weightDecay, ...options.optimizerOptions });
   const sampler = trainLm.sampler(options.batch, options.seed);
   const evalBatch = 32;
   const history: { step: number; trainLoss: number; validationLoss?: number }[] = [];
@@ -305,6 +305,7 @@ export async function pretrain(options: PretrainOptions, progress: ProgressRepor
       batch: options.batch,
       seq: config.seq,
       optimizer: optimizer.name,
+      ...(options.optimizerOptions && Object.keys(options.optimizerOptions).length > 0 ? { optimizerOptions: options.optimizerOptions } : {}),
       lr: options.lr,
       warmup: options.warmup,
       minLrRatio: options.minLrRatio,
@@ -360,6 +361,21 @@ function parseNumber(flag: string): (value: string) => number {
   };
 }
 
+/** Only the flags given, so each optimizer's own defaults apply otherwise; rank/gap/scale are validated by the projector. */
+function optimizerOptionsFromFlags(flags: Record<string, unknown>): Pick<PretrainingHyper, 'galore' | 'lora' | 'relora'> {
+  const pick = <T extends object>(entries: [keyof T, unknown][]): T | undefined => {
+    const given = entries.filter(([, value]) => value !== undefined);
+    return given.length === 0 ? undefined : (Object.fromEntries(given) as T);
+  };
+  const galore = pick<NonNullable<PretrainingHyper['galore']>>([['rank', flags.galoreRank], ['updateGap', flags.galoreGap], ['scale', flags.galoreScale]]);
+  const lora = pick<NonNullable<PretrainingHyper['lora']>>([['rank', flags.loraRank]]);
+  const relora = pick<NonNullable<PretrainingHyper['relora']>>([['resetEvery', flags.reloraEvery], ['rewarmupSteps', flags.reloraRewarmup]]);
+  if (galore && !String(flags.optimizer).startsWith('galore')) throw new ConfigError(`--galore-rank/--galore-gap/--galore-scale need a galore-* --optimizer, got ${JSON.stringify(flags.optimizer)}`);
+  if (lora && flags.optimizer !== 'lora' && flags.optimizer !== 'relora') throw new ConfigError(`--lora-rank needs --optimizer lora or relora, got ${JSON.stringify(flags.optimizer)}`);
+  if (relora && flags.optimizer !== 'relora') throw new ConfigError(`--relora-every/--relora-rewarmup need --optimizer relora, got ${JSON.stringify(flags.optimizer)}`);
+  return { ...(galore ? { galore } : {}), ...(lora ? { lora } : {}), ...(relora ? { relora } : {}) };
+}
+
 export function register(program: Command): void {
   const d = PRETRAIN_DEFAULTS;
   program
@@ -380,6 +396,12 @@ export function register(program: Command): void {
     .option('--grad-clip <x>', 'clip the global gradient norm to this (0: off)', parseNumber('--grad-clip'), d.gradClip)
     .option('--eval-every <n>', 'steps between validation passes (0: only at the end)', parseNumber('--eval-every'), d.evalEvery)
     .option('--eval-windows <n>', 'validation windows per intermediate pass', parseNumber('--eval-windows'), d.evalWindows)
+    .option('--galore-rank <r>', 'galore-*: projection rank r (default d/4)', parseNumber('--galore-rank'))
+    .option('--galore-gap <T>', 'galore-*: steps between projector refreshes T (default 200)', parseNumber('--galore-gap'))
+    .option('--galore-scale <alpha>', 'galore-*: scale α of the projected update (default 0.25)', parseNumber('--galore-scale'))
+    .option('--lora-rank <r>', 'lora / relora: adapter rank (default 8)', parseNumber('--lora-rank'))
+    .option('--relora-every <K>', 'relora: merge and restart every K steps', parseNumber('--relora-every'))
+    .option('--relora-rewarmup <n>', 'relora: lr re-warm-up steps after each restart', parseNumber('--relora-rewarmup'))
     .action(async (flags: Record<string, unknown>) => {
       const steps = flags.steps as number;
       const card = await pretrain({
@@ -400,6 +422,7 @@ export function register(program: Command): void {
         evalEvery: flags.evalEvery as number,
         evalWindows: flags.evalWindows as number,
         command: `zolo ${process.argv.slice(2).join(' ')}`,
+        optimizerOptions: optimizerOptionsFromFlags(flags),
       });
       const e = card.evaluation;
       console.log(

@@ -77,8 +77,16 @@ export function createOptimizer(name: string, params: ParamStore | readonly Para
   }
 }
 
-/** The optimizers `zolo pretrain --optimizer` gets from here (lora/relora need the model, and pretrain has its own adamw). */
-export const PRETRAIN_OPTIMIZER_NAMES = OPTIMIZER_NAMES.filter((name) => name !== 'adamw' && name !== 'lora' && name !== 'relora');
+/** The optimizers `zolo pretrain --optimizer` gets from here (pretrain keeps its own plain AdamW). */
+export const PRETRAIN_OPTIMIZER_NAMES = OPTIMIZER_NAMES.filter((name) => name !== 'adamw');
+
+export interface PretrainingHyper {
+  lr: number;
+  weightDecay: number;
+  galore?: GaLoreSettings;
+  lora?: Partial<LoraOptions>;
+  relora?: Partial<ReLoraSettings>;
+}
 
 /**
  * For pretraining zolo's presets: GaLore rank r = d/4 of the smallest attention/MLP matrix side
@@ -86,13 +94,13 @@ export const PRETRAIN_OPTIMIZER_NAMES = OPTIMIZER_NAMES.filter((name) => name !=
  * be full rank for tiny's d = 128), T = 200, α = 0.25 (galore.md §2.8), and decay on matrices only
  * (as pretrain's AdamW does, so the comparison differs only in the optimizer).
  */
-export function createPretrainingOptimizer(
-  name: string, params: readonly Param[], hyper: { lr: number; weightDecay: number; galore?: GaLoreSettings },
-): ParamOptimizer {
+export function createPretrainingOptimizer(name: string, model: AdaptableModel, hyper: PretrainingHyper): ParamOptimizer {
+  const params = model.params.trainable();
   const matrices = params.filter((p) => p.tensor.shape.length === 2 && (p.group === 'attention' || p.group === 'mlp'));
   const side = Math.min(...matrices.map((p) => Math.min(p.tensor.shape[0]!, p.tensor.shape[1]!)));
   const rank = Number.isFinite(side) ? Math.max(1, Math.floor(side / 4)) : undefined;
   return createOptimizer(name, params, {
     lr: hyper.lr, weightDecay: hyper.weightDecay, decayMatricesOnly: true, galore: { rank, ...hyper.galore },
+    model, ...(hyper.lora ? { lora: hyper.lora } : {}), ...(hyper.relora ? { relora: hyper.relora } : {}),
   });
 }

@@ -7,6 +7,10 @@ import { PRETRAIN_DEFAULTS, type PretrainOptions, learningRateAt, pretrain } fro
 import { type CheckpointCard, readCard } from '../../src/data/checkpointCard.ts';
 import { EmailTask } from '../../src/data/tasks.ts';
 import { Tokenizer } from '../../src/data/tokenizer.ts';
+import { CpuBackend } from '../../src/kernels/index.ts';
+import { createModel } from '../../src/nn/index.ts';
+import { readSafetensors } from '../../src/nn/safetensors.ts';
+import { Engine } from '../../src/tensor/index.ts';
 
 const quiet = { start() {}, update() {}, log() {}, stop() {} };
 const tempDir = (): string => mkdtempSync(join(tmpdir(), 'zolo-pt-'));
@@ -47,6 +51,19 @@ describe('learning-rate schedule', () => {
     expect(learningRateAt(60, o)).toBeCloseTo(0.55, 12);
     expect(learningRateAt(110, o)).toBeCloseTo(0.1, 12);
     expect(PRETRAIN_DEFAULTS.optimizer).toBe('adamw');
+  });
+});
+
+describe('zolo pretrain with the low-rank optimizers', () => {
+  it('relora trains only its adapters (no merge yet): base weights keep their initial values; the card records the settings', async () => {
+    const dir = join(tempDir(), 'relora');
+    const optimizerOptions = { lora: { rank: 2 }, relora: { resetEvery: 1000, rewarmupSteps: 1 } };
+    const card = await pretrain(options(dir, { optimizer: 'relora', optimizerOptions }), quiet);
+    expect((card.training as { optimizerOptions?: unknown }).optimizerOptions).toEqual(optimizerOptions);
+    const initial = createModel(new Engine(new CpuBackend()), { kind: 'causal-lm', preset: 'tiny', overrides: { vocab: card.config.vocab }, seed: 0 });
+    const after = await readSafetensors(join(dir, 'model.safetensors'));
+    expect([...after.tensors.keys()].filter((name) => !initial.params.has(name)).length).toBeGreaterThan(0); // the adapters
+    expect(after.tensors.get('blocks.0.mlp.fc1.weight')!.data).toEqual(await initial.params.tensor('blocks.0.mlp.fc1.weight').read());
   });
 });
 
