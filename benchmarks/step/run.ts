@@ -156,9 +156,16 @@ async function benchPreset(preset: string, args: Args, peak: PeakFlops | undefin
   const step = async (): Promise<void> => {
     state = (await estimator.step(state, { loss })).state;
   };
+  // LOZO (r 2, ν 50: run_lozo.py defaults) on the same model, timed in the same rounds
+  const lozo = createEstimator('lozo', { eps: EPS, lr: LR });
+  let lozoState = lozo.init(model.params, { seed: 1 });
+  const lozoStep = async (): Promise<void> => {
+    lozoState = (await lozo.step(lozoState, { loss })).state;
+  };
   for (let i = 0; i < 3; i++) {
     await loss();
     await step();
+    await lozoStep();
   }
 
   // peak ledger bytes: inference vs one MeZO step
@@ -168,10 +175,14 @@ async function benchPreset(preset: string, args: Args, peak: PeakFlops | undefin
   engine.ledger.resetPeaks();
   await step();
   const mezoPeak = engine.ledger.peakBytes();
+  engine.ledger.resetPeaks();
+  await lozoStep();
+  const lozoPeak = engine.ledger.peakBytes();
 
   // zolo rounds and PyTorch runs alternate in BLOCKS, so both see the same phases of a shared machine
   const forwardMs: number[] = [];
   const stepMs: number[] = [];
+  const lozoMs: number[] = [];
   const torchRuns: Record<string, unknown>[] = [];
   const perBlock = Math.max(3, Math.ceil(args.rounds / BLOCKS));
   for (let block = 0; block < BLOCKS; block++) {
@@ -183,9 +194,13 @@ async function benchPreset(preset: string, args: Args, peak: PeakFlops | undefin
       start = performance.now();
       await step();
       stepMs.push(performance.now() - start);
+      start = performance.now();
+      await lozoStep();
+      lozoMs.push(performance.now() - start);
     }
   }
   const paired = stepMs.map((s, i) => s / forwardMs[i]!);
+  const lozoPaired = lozoMs.map((s, i) => s / forwardMs[i]!);
 
   // per-op profile of the forward, averaged over a few passes
   const profiler = profile(backend);
@@ -223,6 +238,10 @@ async function benchPreset(preset: string, args: Args, peak: PeakFlops | undefin
     backend: args.backend, mode, threads: args.threads, params: model.params.count(),
     forward_ms: summarize(forwardMs), mezo_step_ms: summarize(stepMs), mezo_over_forward_paired_median: round3(summarize(paired).median),
     ledger_peak_bytes: { inference: inferencePeak, mezo_step: mezoPeak, ratio: round3(mezoPeak / inferencePeak) },
+    lozo: {
+      settings: 'rank 2, ν 50', step_ms: summarize(lozoMs), over_forward_paired_median: round3(summarize(lozoPaired).median),
+      ledger_peak_bytes: lozoPeak, peak_over_inference: round3(lozoPeak / inferencePeak),
+    },
   };
   const torchForward = (torch as { forward_ms?: Summary }).forward_ms?.median;
   const torchStep = (torch as { mezo_step_ms?: Summary }).mezo_step_ms?.median;
@@ -266,6 +285,12 @@ function markdown(results: Record<string, unknown>[], peak: PeakFlops | undefine
     const torchCell = (s?: Summary): string => (t.status === 'ok' && s ? s.median.toFixed(1) : t.status);
     const ratio = (x: number | null): string => (x === null ? '—' : x.toFixed(2));
     lines.push(`| ${String(r.preset)} | ${z.threads} | ${z.forward_ms.median.toFixed(1)} | ${torchCell(t.forward_ms)} | ${ratio(q.forward_over_torch)} | ${z.mezo_step_ms.median.toFixed(1)} | ${torchCell(t.mezo_step_ms)} | ${ratio(q.mezo_over_torch_mezo)} | ${q.mezo_over_forward.toFixed(2)} | ${z.ledger_peak_bytes.ratio.toFixed(3)} |`);
+  }
+  lines.push('', 'LOZO (rank 2, ν 50) timed in the same rounds on the same model (no PyTorch peer for it):', '');
+  lines.push('| preset | zolo LOZO step | LOZO ÷ forward (≤ 2.2) | ledger peak LOZO ÷ inference |', '| --- | --- | --- | --- |');
+  for (const r of results) {
+    const l = (r.zolo as { lozo: { step_ms: Summary; over_forward_paired_median: number; peak_over_inference: number } }).lozo;
+    lines.push(`| ${String(r.preset)} | ${l.step_ms.median.toFixed(1)} | ${l.over_forward_paired_median.toFixed(2)} | ${l.peak_over_inference.toFixed(3)} |`);
   }
   lines.push('', 'Fastest rounds (zolo minimum; PyTorch: fastest of its runs\' medians), for a machine shared with other work:', '');
   lines.push('| preset | zolo forward min | torch forward | ratio | zolo MeZO min | torch MeZO | ratio |', '| --- | --- | --- | --- | --- | --- | --- |');
