@@ -103,16 +103,7 @@ export class Tokenizer {
       if (bestRank === Infinity) break;
       const [left, right] = this.merges[bestRank]!;
       const merged = FIRST_MERGE_ID + bestRank;
-      let write = 0;
-      for (let read = 0; read < symbols.length; read++) {
-        if (read + 1 < symbols.length && symbols[read] === left && symbols[read + 1] === right) {
-          symbols[write++] = merged;
-          read++;
-        } else {
-          symbols[write++] = symbols[read]!;
-        }
-      }
-      symbols.length = write;
+      mergePairInPlace(symbols, left, right, merged);
     }
     return symbols;
   }
@@ -309,16 +300,7 @@ export function trainTokenizer(texts: Iterable<string>, options: TrainTokenizerO
       for (let i = 0; i + 1 < symbols.length; i++) if (symbols[i] === left && symbols[i + 1] === right) present = true;
       if (!present) continue;
       addPairs(w, -1, touched);
-      let write = 0;
-      for (let read = 0; read < symbols.length; read++) {
-        if (read + 1 < symbols.length && symbols[read] === left && symbols[read + 1] === right) {
-          symbols[write++] = merged;
-          read++;
-        } else {
-          symbols[write++] = symbols[read]!;
-        }
-      }
-      symbols.length = write;
+      mergePairInPlace(symbols, left, right, merged);
       addPairs(w, 1, touched);
     }
     pairWords.delete(key);
@@ -329,4 +311,18 @@ export function trainTokenizer(texts: Iterable<string>, options: TrainTokenizerO
     }
   }
   return new Tokenizer(merges);
+}
+
+/** Replaces every non-overlapping occurrence of the pair (left, right), scanning left to right, by `merged`. */
+function mergePairInPlace(symbols: number[], left: number, right: number, merged: number): void {
+  let write = 0;
+  for (let read = 0; read < symbols.length; read++) {
+    if (read + 1 < symbols.length && symbols[read] === left && symbols[read + 1] === right) {
+      symbols[write++] = merged;
+      read++;
+    } else {
+      symbols[write++] = symbols[read]!;
+    }
+  }
+  symbols.length = write;
 }

@@ -17,18 +17,9 @@ import * as F from '../../src/nn/functional.ts';
 import { type Param, ParamStore } from '../../src/tensor/params.ts';
 import { Engine, type Tensor } from '../../src/tensor/tensor.ts';
 
-export const U32 = 2 ** -24;
+import { rng as mulberry, U32 } from '../kernels/helpers.ts';
 
-export function mulberry(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry, U32 };
 
 export function normals(random: () => number, n: number, std = 1): Float32Array {
   const out = new Float32Array(n);
