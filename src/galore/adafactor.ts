@@ -27,6 +27,9 @@ import { assertNonNegative, assertProbability, type OptimizerState, ParamWiseOpt
 import { GradientProjector, type ProjectorOptions, resolveProjectorOptions } from './projector.ts';
 import { selectTargets } from './targets.ts';
 
+/** The per-parameter statistics Adafactor keeps (checkpointed under these names). */
+const MOMENT_KEYS = ['rowStats', 'colStats', 'second', 'first'] as const;
+
 export interface AdafactorHyper {
   /** used only when relativeStep is false. */
   lr: number;
@@ -157,36 +160,17 @@ export class Adafactor extends ParamWiseOptimizer {
   }
 
   saveState(): OptimizerState {
-    const params = [];
-    const tensors: Record<string, Float32Array> = {};
-    for (const [param, state] of this.state) {
-      for (const key of ['rowStats', 'colStats', 'second', 'first'] as const) {
-        const values = state[key];
-        if (values) tensors[`${param.name}/${key}`] = Float32Array.from(values);
-      }
-      const projector = state.projector?.save() ?? null;
-      if (projector) for (const [key, values] of Object.entries(projector.tensors)) tensors[`${param.name}/${key}`] = values;
-      params.push({ name: param.name, step: state.step, projector: projector?.json ?? null });
-    }
-    return { json: { optimizer: this.name, params }, tensors };
+    return this.saveParamStates(this.state, (state) => {
+      const tensors: Record<string, Float32Array> = {};
+      for (const key of MOMENT_KEYS) if (state[key]) tensors[key] = Float32Array.from(state[key]);
+      return tensors;
+    });
   }
 
   loadState(saved: OptimizerState): void {
-    const json = saved.json as { optimizer: string; params: { name: string; step: number; projector: ReturnType<GradientProjector['save']>['json'] | null }[] };
-    if (json.optimizer !== this.name) throw new ConfigError(`${this.name}: saved state is from optimizer ${json.optimizer}`);
-    for (const entry of json.params) {
-      const param = this.paramNamed(entry.name);
-      const state = this.stateFor(param);
-      state.step = entry.step;
-      for (const key of ['rowStats', 'colStats', 'second', 'first'] as const) {
-        const values = state[key];
-        if (values) values.set(requireSized(saved.tensors, `${param.name}/${key}`, values.length));
-      }
-      if (state.projector && entry.projector) {
-        const own = Object.fromEntries(Object.entries(saved.tensors).filter(([k]) => k.startsWith(`${param.name}/`)).map(([k, v]) => [k.slice(param.name.length + 1), v]));
-        state.projector.load(entry.projector, own);
-      }
-    }
+    this.loadParamStates(saved, (param) => this.stateFor(param), (state, own) => {
+      for (const key of MOMENT_KEYS) state[key]?.set(requireSized(own, key, state[key].length));
+    });
   }
 
   dispose(): void {

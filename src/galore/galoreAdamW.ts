@@ -154,30 +154,11 @@ export class GaLoreAdamW extends ParamWiseOptimizer {
   }
 
   saveState(): OptimizerState {
-    const params: { name: string; step: number; projector: ReturnType<GradientProjector['save']>['json'] | null }[] = [];
-    const tensors: Record<string, Float32Array> = {};
-    for (const [param, state] of this.state) {
-      for (const [key, values] of Object.entries(state.moments.save())) tensors[`${param.name}/${key}`] = values;
-      const projector = state.projector?.save() ?? null;
-      if (projector) for (const [key, values] of Object.entries(projector.tensors)) tensors[`${param.name}/${key}`] = values;
-      params.push({ name: param.name, step: state.step, projector: projector?.json ?? null });
-    }
-    return { json: { optimizer: this.name, params }, tensors };
+    return this.saveParamStates(this.state, (state) => state.moments.save());
   }
 
   loadState(saved: OptimizerState): void {
-    const json = saved.json as { optimizer: string; params: { name: string; step: number; projector: ReturnType<GradientProjector['save']>['json'] | null }[] };
-    if (json.optimizer !== this.name) throw new ConfigError(`${this.name}: saved state is from optimizer ${json.optimizer}`);
-    for (const entry of json.params) {
-      const param = this.paramNamed(entry.name);
-      const state = this.stateFor(param);
-      const own = (prefix: string): Record<string, Float32Array> => Object.fromEntries(
-        Object.entries(saved.tensors).filter(([key]) => key.startsWith(`${prefix}/`)).map(([key, values]) => [key.slice(prefix.length + 1), values]),
-      );
-      state.step = entry.step;
-      state.moments.load(own(param.name));
-      if (state.projector && entry.projector) state.projector.load(entry.projector, own(param.name));
-    }
+    this.loadParamStates(saved, (param) => this.stateFor(param), (state, own) => state.moments.load(own));
   }
 
   /** Forgets all state (moments, projectors, step counters), as a fresh optimizer; ReLoRA's restart. */

@@ -38,6 +38,21 @@ export function gradientFor(grads: GradientSource, param: Param): Tensor | undef
 }
 
 /** Shared step loop and hyper-parameter checks. */
+/** What the checkpoint helpers need from a parameter's state: its step counter and optional projector. */
+interface CheckpointedState {
+  step: number;
+  projector: {
+    save(): { json: unknown; tensors: Record<string, Float32Array> };
+    load(json: never, tensors: Record<string, Float32Array>): void;
+  } | null;
+}
+
+interface SavedParamEntry {
+  name: string;
+  step: number;
+  projector: unknown;
+}
+
 export abstract class ParamWiseOptimizer implements ParamOptimizer {
   abstract readonly name: string;
   private readonly member: Set<Param>;
@@ -57,6 +72,42 @@ export abstract class ParamWiseOptimizer implements ParamOptimizer {
   abstract dispose(): void;
 
   /** The parameter called `name` among this optimizer's, for loadState. */
+  /**
+   * Checkpoint layout shared by the projected optimizers: JSON {optimizer, params: [{name, step,
+   * projector}]} and tensors named "<param>/<key>" — the moments `tensorsOf` returns plus the projector's.
+   */
+  protected saveParamStates<S extends CheckpointedState>(
+    states: ReadonlyMap<Param, S>, tensorsOf: (state: S) => Record<string, Float32Array>,
+  ): OptimizerState {
+    const params: SavedParamEntry[] = [];
+    const tensors: Record<string, Float32Array> = {};
+    for (const [param, state] of states) {
+      const projector = state.projector?.save() ?? null;
+      for (const [key, values] of Object.entries({ ...tensorsOf(state), ...projector?.tensors })) tensors[`${param.name}/${key}`] = values;
+      params.push({ name: param.name, step: state.step, projector: projector?.json ?? null });
+    }
+    return { json: { optimizer: this.name, params }, tensors };
+  }
+
+  /** The inverse of saveParamStates: `restore` gets each parameter's own tensors (keys without the prefix). */
+  protected loadParamStates<S extends CheckpointedState>(
+    saved: OptimizerState, stateFor: (param: Param) => S, restore: (state: S, own: Record<string, Float32Array>, param: Param) => void,
+  ): void {
+    const json = saved.json as { optimizer: string; params: SavedParamEntry[] };
+    if (json.optimizer !== this.name) throw new ConfigError(`${this.name}: saved state is from optimizer ${json.optimizer}`);
+    for (const entry of json.params) {
+      const param = this.paramNamed(entry.name);
+      const state = stateFor(param);
+      const prefix = `${param.name}/`;
+      const own = Object.fromEntries(
+        Object.entries(saved.tensors).filter(([key]) => key.startsWith(prefix)).map(([key, values]) => [key.slice(prefix.length), values]),
+      );
+      state.step = entry.step;
+      restore(state, own, param);
+      if (state.projector && entry.projector) state.projector.load(entry.projector as never, own);
+    }
+  }
+
   protected paramNamed(name: string): Param {
     const param = this.params.find((p) => p.name === name);
     if (!param) throw new ConfigError(`${this.name}: saved state names parameter "${name}", which this optimizer does not update`);
