@@ -7,10 +7,11 @@
  * MeZO does — "<e-mail> … This message is" scored by the label words' logits (src/nn
  * promptClassifier.ts); head "classifier" uses the encoder's classification head.
  *
- * Data: the fixed train/validation split (docs/data.md). `taskOptions.shots` = k takes a balanced
- * k-per-class subset of train drawn with `taskOptions.dataSeed` (MeZO's k-shot protocol, default
- * data seed 0, independent of the run seed); null trains on the whole split. Validation is always
- * the full split (or its first evalSize examples, balanced by the split's fixed order).
+ * Data: the fixed train/validation/test split (docs/data.md). `taskOptions.shots` = k takes a
+ * balanced k-per-class subset of train drawn with `taskOptions.dataSeed` (MeZO's k-shot protocol,
+ * default data seed 0, independent of the run seed); null trains on the whole split. Validation and
+ * test are always the full splits (or their first evalSize examples, balanced by the split's fixed
+ * order); the runner evaluates test only at the validation-selected points.
  */
 import { copyFileSync, existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -27,7 +28,7 @@ import { release } from '../nn/model.ts';
 import { PromptClassifier } from '../nn/promptClassifier.ts';
 import { type ParamGradCallback, valueAndGrad } from '../nn/tape.ts';
 import { issueToConfigError } from './config.ts';
-import { registerWorkload, type Batch, type EvalResult, type Workload, type WorkloadRequest } from './workload.ts';
+import { registerWorkload, type Batch, type EvalResult, type EvalSplit, type Workload, type WorkloadRequest } from './workload.ts';
 
 export const SPAM_TASK = 'spam';
 
@@ -49,7 +50,7 @@ const spamOptionsSchema = z.strictObject({
  * depend on. Both are immutable after construction.
  */
 const tokenizers = new Map<string, Tokenizer>();
-const tasks = new Map<string, { train: EmailTask; validation: EmailTask }>();
+const tasks = new Map<string, Record<'train' | EvalSplit, EmailTask>>();
 
 function tokenizerFor(path: string): Tokenizer {
   let tokenizer = tokenizers.get(path);
@@ -63,7 +64,7 @@ function tasksFor(
   tokenizer: Tokenizer,
   options: { shots: number | null; dataSeed: number; seq: number },
   format: 'prompt' | 'classifier',
-): { train: EmailTask; validation: EmailTask } {
+): Record<'train' | EvalSplit, EmailTask> {
   const key = JSON.stringify([dir, card.tokenizer, card.prompt ?? null, format, options.seq, options.shots, options.dataSeed]);
   let cached = tasks.get(key);
   if (!cached) {
@@ -72,6 +73,7 @@ function tasksFor(
     cached = {
       train: new EmailTask(tokenizer, options.shots === null ? trainEmails : fewShot(trainEmails, options.shots, options.dataSeed), taskOptions),
       validation: new EmailTask(tokenizer, loadSplit('validation'), taskOptions),
+      test: new EmailTask(tokenizer, loadSplit('test'), taskOptions),
     };
     tasks.set(key, cached);
   }
@@ -120,7 +122,7 @@ export async function createSpamWorkload(request: WorkloadRequest): Promise<Work
   const seq = options.seq ?? context;
   if (seq > context) throw new ConfigError(`taskOptions.seq must be at most the model's context of ${context} tokens, got ${seq}`);
   const format = card.head === 'prompt' ? 'prompt' : 'classifier';
-  const { train, validation } = tasksFor(dir, card, tokenizer, { ...options, seq }, format);
+  const { train, validation, test } = tasksFor(dir, card, tokenizer, { ...options, seq }, format);
 
   let model: PromptClassifier | EncoderClassifier;
   if (format === 'prompt') {
@@ -137,6 +139,7 @@ export async function createSpamWorkload(request: WorkloadRequest): Promise<Work
     params: model.params,
     trainSize: train.size,
     validationSize: validation.size,
+    testSize: test.size,
     loss: (batch: Batch) => model.loss(train.batchOf(batch)),
     async lossAndGradients(batch: Batch, onParamGrad?: ParamGradCallback) {
       const data = train.batchOf(batch);
@@ -144,13 +147,14 @@ export async function createSpamWorkload(request: WorkloadRequest): Promise<Work
       return { loss, gradients: grads };
     },
     linears: () => model.linears(),
-    async evaluate(size: number): Promise<EvalResult> {
-      const count = size === 0 ? validation.size : Math.min(size, validation.size);
+    async evaluate(size: number, split: EvalSplit): Promise<EvalResult> {
+      const examples = split === 'test' ? test : validation;
+      const count = size === 0 ? examples.size : Math.min(size, examples.size);
       let correct = 0;
       let lossSum = 0;
       for (let start = 0; start < count; start += EVAL_BATCH) {
         const indices = Array.from({ length: Math.min(EVAL_BATCH, count - start) }, (_, i) => start + i);
-        const data = validation.batchOf(indices);
+        const data = examples.batchOf(indices);
         const logits = model.forward(data);
         const scored = scoreLogits(await logits.read(), data.labels, classes);
         release(logits);

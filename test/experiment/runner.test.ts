@@ -25,8 +25,9 @@ function config(overrides: Partial<RunConfigInput>) {
 
 /** Everything in a summary that must not depend on timing. */
 function numbers(summary: RunSummary) {
-  const { timing: _timing, ...rest } = summary;
-  return rest;
+  const { timing: _timing, selected, firstReached, ...rest } = summary;
+  const withoutSeconds = <T extends { wallSeconds: number }>(point: T | null) => (point === null ? null : { ...point, wallSeconds: undefined });
+  return { ...rest, selected: withoutSeconds(selected), firstReached: Object.fromEntries(Object.entries(firstReached).map(([target, point]) => [target, withoutSeconds(point)])) };
 }
 
 const withoutWall = (dir: string) => readMetrics(dir).map(({ wallMs: _wallMs, ...rest }) => rest);

@@ -91,6 +91,8 @@ describe('reports from fixture results', () => {
     divergedAtStep: status === 'diverged' ? 7 : null, stoppedBy: 'steps' as const, steps: 100, forwardPasses: 200,
     trainableParams: 1000, totalParams: 1000, trainLoss: { first: 0.7, last: 0.3 },
     eval: accuracy === null ? null : { accuracy, loss: 0.4 },
+    selected: accuracy === null ? null : { step: 100, forwardPasses: 200, wallSeconds: 3, by: 'val-accuracy' as const, validation: { accuracy, loss: 0.4 }, test: { accuracy, loss: 0.4 } },
+    firstReached: { '0.85': null, '0.9': null },
     memory: { peakBytes: { weights: 4e6, adapter: 0, optimizerState: 8e6, gradient: 4e6, activation: 2e6, workspace: 0, total: 1.8e7 } },
     timing: { stepMsMedian: 12, forwardMsMedian: 5, wallSeconds: 3 },
     files: [],
