@@ -160,6 +160,8 @@ export interface NameRegistries {
   backends: readonly string[];
   /** the method adapter's option check (throws ConfigError). */
   checkOptions(method: string, options: Record<string, unknown>): void;
+  /** whether the method picks its own trainable parameters (then `trainable` must stay null). */
+  choosesTrainable(method: string): boolean;
 }
 
 /** Checks the names the schema cannot know statically; `prefix` as in parseRunConfig. */
@@ -178,4 +180,13 @@ export function checkNames(config: RunConfig, known: NameRegistries, prefix = ''
     if (error instanceof ConfigError && prefix) throw new ConfigError(`${prefix}: ${error.message}`);
     throw error;
   }
+  checkTrainableAllowed(config, known.choosesTrainable(config.method), prefix);
+}
+
+/** `trainable` must stay null for a method that picks its own trainable parameters; `prefix` as in parseRunConfig. */
+export function checkTrainableAllowed(config: Pick<RunConfig, 'method' | 'trainable'>, choosesTrainable: boolean, prefix = ''): void {
+  if (config.trainable === null || !choosesTrainable) return;
+  throw new ConfigError(
+    `${joinPath(prefix, ['trainable'])} must be null for method ${config.method}, which chooses its trainable parameters itself (its adapters, or none), got ${describeValue(config.trainable)}`,
+  );
 }

@@ -69,6 +69,11 @@ export interface MethodAdapter {
   /** learning rate used when the config leaves `lr` null. */
   readonly defaultLr: number;
   /**
+   * True when the method decides itself which parameters train (adapter methods train only their
+   * adapters; zero-shot trains nothing), so the config's `trainable` cannot apply to it.
+   */
+  readonly choosesTrainable?: boolean;
+  /**
    * Sets the method up on a fresh workload: inserts adapters (initialised from the seed), sets the
    * trainable flags, allocates optimizer state. On resume the runner then overwrites parameters and
    * state from the checkpoint, so setup must be deterministic in (workload, options, seed).

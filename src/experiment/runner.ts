@@ -33,7 +33,7 @@ import { ConfigError } from '../kernels/errors.ts';
 import { createBackend } from '../kernels/registry.ts';
 import { MEMORY_CATEGORIES, MemoryLedger, type ByteCounts } from '../tensor/ledger.ts';
 import { Engine } from '../tensor/tensor.ts';
-import { parseRunConfig, resolvedSelectBy, type RunConfig } from './config.ts';
+import { checkTrainableAllowed, parseRunConfig, resolvedSelectBy, type RunConfig } from './config.ts';
 import { readCheckpoint, writeCheckpoint, writeFileAtomic } from './checkpoint.ts';
 import { writeSafetensors, type SafetensorsEntry } from '../nn/safetensors.ts';
 import type { Backend } from '../kernels/backend.ts';
@@ -41,6 +41,7 @@ import { methodAdapter, type MethodAdapter, type MethodFamily, type TrainingMeth
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
 import { silentProgress, type RunProgress } from './progress.ts';
 import { learningRateAt } from './schedule.ts';
+import { applyTrainable } from './trainable.ts';
 import { median } from './stats.ts';
 import { addLoss, hasDiverged, NO_LOSSES, type SmoothedLoss } from './divergence.ts';
 import { emptyFirstReached, isNewBest, updateFirstReached, type EvalPoint, type FirstReached, type SelectedPoint } from './selection.ts';
@@ -192,6 +193,7 @@ export function readRunConfig(dir: string): RunConfig {
 export async function runExperiment(config: RunConfig, options: RunOptions = {}): Promise<RunResult> {
   const progress = options.progress ?? silentProgress;
   const adapter = methodAdapter(config.method);
+  checkTrainableAllowed(config, adapter.choosesTrainable === true);
   let dir: string;
   if (options.resume) {
     if (!config.out) throw new ConfigError('--resume needs the run folder (out)');
@@ -221,6 +223,7 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
     const engine = new Engine(backend, ledger);
     inner = await createWorkload({ task: config.task, model: config.model, taskOptions: config.taskOptions, seed: config.seed, engine });
     counted = countingWorkload(inner, forwardMs);
+    if (config.trainable !== null) applyTrainable(inner.params, config.trainable);
     method = await adapter.create({
       workload: counted.workload, options: config.options, lr, weightDecay: config.weightDecay,
       seed: config.seed, steps: config.steps, batchSize: config.batchSize,

@@ -123,7 +123,12 @@ export async function createBlobsWorkload(request: WorkloadRequest): Promise<Wor
       const dWeight = ops.matmul(dLogits, input, { transA: true, category: 'gradient' });
       const dBias = ops.reduce('sum', dLogits, 0, 'gradient');
       for (const t of [input, logits, probabilities, target, residual, dLogits]) t.dispose();
-      const gradients = new Map([[weight, dWeight], [bias, dBias]]);
+      // the contract is one gradient per trainable parameter (a run's `trainable` may freeze either)
+      const gradients = new Map<typeof weight, Tensor>();
+      for (const [param, grad] of [[weight, dWeight], [bias, dBias]] as const) {
+        if (param.trainable) gradients.set(param, grad);
+        else grad.dispose();
+      }
       if (!onParamGrad) return { loss, gradients };
       for (const [param, grad] of gradients) {
         onParamGrad(param, grad);

@@ -120,7 +120,7 @@ describe('run config schema', () => {
   });
 
   it('checks method, task and backend names against the registries, listing the known ones', () => {
-    const known = { methods: ['mezo', 'lozo'], tasks: ['spam'], backends: ['cpu'], checkOptions: () => {} };
+    const known = { methods: ['mezo', 'lozo'], tasks: ['spam'], backends: ['cpu'], checkOptions: () => {}, choosesTrainable: (method: string) => method === 'lozo' };
     expect(() => checkNames(parseRunConfig({ method: 'mezzo' }), known)).toThrow('method must be one of mezo, lozo, got "mezzo"');
     expect(() => checkNames(parseRunConfig({ method: 'mezo', backend: 'tpu' }), known)).toThrow('backend must be one of cpu, got "tpu"');
     expect(() => checkNames(parseRunConfig({ method: 'mezo', task: 'x' }), known, 'runs[1]')).toThrow('runs[1].task must be one of spam');

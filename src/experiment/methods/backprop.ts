@@ -64,6 +64,7 @@ export function backpropMethod(name: string): MethodAdapter {
     family: 'backprop',
     description: DESCRIPTIONS[name] ?? `${name} (backprop)`,
     defaultLr: ADAMW_DEFAULTS.lr,
+    choosesTrainable: name === 'lora' || name === 'relora',
     checkOptions: (options) => checkBackpropOptions(name, options),
     async create({ workload, options, lr, weightDecay, seed }): Promise<TrainingMethod> {
       checkBackpropOptions(name, options);

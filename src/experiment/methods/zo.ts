@@ -66,6 +66,7 @@ export function zoMethod(name: string, description: string): MethodAdapter {
     family: 'zo',
     description,
     defaultLr: createEstimator(name).options.lr!,
+    choosesTrainable: name in PRESET_ADAPTERS,
     checkOptions(options) {
       if (!PRESET_ADAPTERS[name] && options.adapters !== undefined) {
         throw new ConfigError(`options.adapters is only for ${Object.keys(PRESET_ADAPTERS).join(', ')}, not ${name}`);
