@@ -74,6 +74,11 @@ export interface MethodAdapter {
    */
   readonly choosesTrainable?: boolean;
   /**
+   * For `zolo config --print`: the weight decay the method uses when the config leaves it null,
+   * and, in words, defaults that are only fixed once the model is known (GaLore's per-matrix rank).
+   */
+  describeDefaults?(options: Record<string, unknown>): { weightDecay?: number; rules?: string[] };
+  /**
    * Sets the method up on a fresh workload: inserts adapters (initialised from the seed), sets the
    * trainable flags, allocates optimizer state. On resume the runner then overwrites parameters and
    * state from the checkpoint, so setup must be deterministic in (workload, options, seed).
