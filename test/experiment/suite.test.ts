@@ -50,6 +50,22 @@ describe('suite plans', () => {
     expect(plan[2]!.group).toBe('MeZO (lr=0.01)');
   });
 
+  it('accepts the fine-tuning recipe fields in base, runs and grids', () => {
+    const recipe = {
+      ...smallSuite,
+      base: { ...smallSuite.base, lrSchedule: 'step', lrStepEvery: 10, lrWarmup: 2, selectBy: 'val-loss', divergeFactor: 8, accuracyTargets: [0.7] },
+      runs: [
+        { label: 'MeZO-head', method: 'mezo', trainable: ['head'], grid: { lrStepFactor: [0.5, 0.1] } },
+        { label: 'SGD', method: 'fixture-sgd', selectBy: 'last', grid: { trainable: [['head.bias'], null] } },
+      ],
+    };
+    const plan = planSuite(parseSuite(recipe), '/x', knownNames());
+    expect(plan[0]!.config).toMatchObject({ lrSchedule: 'step', lrStepEvery: 10, lrStepFactor: 0.5, lrWarmup: 2, selectBy: 'val-loss', divergeFactor: 8, accuracyTargets: [0.7], trainable: ['head'] });
+    expect(plan.filter((run) => run.config.method === 'fixture-sgd').map((run) => run.config.trainable)).toEqual([['head.bias'], ['head.bias'], null, null]);
+    const refused = { ...recipe, runs: [{ label: 'LoRA', method: 'mezo-lora', trainable: ['head'] }] };
+    expect(() => planSuite(parseSuite(refused), '/x', knownNames())).toThrow('runs[0] (LoRA).trainable must be null for method mezo-lora');
+  });
+
   it('names the entry and the field of a bad run', () => {
     const bad = (runs: unknown[]) => () => planSuite(parseSuite({ ...smallSuite, runs }), '/x', knownNames());
     expect(bad([{ label: 'A', method: 'mezo', steps: -1 }])).toThrow('runs[0] (A).steps must be an integer ≥ 0');
