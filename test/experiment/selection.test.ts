@@ -80,6 +80,19 @@ describe('selection on validation, test at new bests only', () => {
     });
   }
 
+  it('a run stopped by a budget on an evaluation step evaluates that step once, as its final point', async () => {
+    // mezo spends 2 forward passes per step, so a budget of 40 stops after step 20, an evaluation step
+    const config = parseRunConfig({
+      backend: 'cpu', task: 'synthetic-blobs', model: 'linear', method: 'mezo', steps: 100, evalInterval: 5, selectBy: 'last',
+      budget: { forwardPasses: 40 }, out: join(root, `run-${counter++}`),
+    });
+    const { dir, summary } = await runExperiment(config);
+    const lines = readMetrics(dir).filter((line) => line.eval);
+    expect(lines.map((line) => line.step)).toEqual([0, 5, 10, 15, 20]);
+    expect(lines.filter((line) => line.test).map((line) => line.step)).toEqual([20]);
+    expect(summary).toMatchObject({ steps: 20, stoppedBy: 'forwardPasses', selected: { step: 20, by: 'last' } });
+  });
+
   it('selectBy defaults to val-accuracy with evaluations during training, last without', async () => {
     const base = { backend: 'cpu', task: 'synthetic-blobs', model: 'linear', method: 'mezo', steps: 10 };
     const during = await runExperiment(parseRunConfig({ ...base, evalInterval: 5, out: join(root, `run-${counter++}`) }));
