@@ -36,6 +36,7 @@ import { silentProgress, type RunProgress } from './progress.ts';
 import { learningRateAt } from './schedule.ts';
 import { median } from './stats.ts';
 import { createWorkload, type EvalResult, type Workload } from './workload.ts';
+import { checkZoLogResumable } from '../zo/replay.ts';
 
 export const FILES = {
   config: 'config.json',
@@ -244,6 +245,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       zoLogBytes: 0,
       method: null,
     };
+    if (options.resume && fileSize(paths.zoLog) > 0) checkZoLogResumable(readFileSync(paths.zoLog, 'utf8').split('\n', 1)[0]!, paths.zoLog);
     if (options.resume && existsSync(paths.checkpoint)) {
       const checkpoint = readCheckpoint(paths.checkpoint);
       state = checkpoint.state as RunState;

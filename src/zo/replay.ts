@@ -104,6 +104,22 @@ function checkHeader(value: unknown, source: string): ZoLogHeader {
   return header;
 }
 
+/**
+ * Refuses to append to a log whose header (in `firstLine`) names another noise format or log
+ * version: a resumed run would mix two kinds of z in one trajectory. A first line without a header
+ * (a method that logs none) passes.
+ */
+export function checkZoLogResumable(firstLine: string, source = ZO_LOG_FILE): void {
+  let entry: { kind?: unknown; header?: unknown } | null;
+  try {
+    entry = JSON.parse(firstLine);
+  } catch (error) {
+    throw new FormatError(`${source}:1: not JSON (${(error as Error).message})`);
+  }
+  const header = entry?.kind === 'header' ? entry : entry?.header;
+  if (header !== undefined) checkHeader(header, `${source}:1`);
+}
+
 /** Parses a log; `header` supplies the header when the text has none. */
 export function parseZoLog(text: string, source = ZO_LOG_FILE, header?: ZoLogHeader): ZoLog {
   let found: ZoLogHeader | undefined = header;
