@@ -46,6 +46,7 @@ import { median } from './stats.ts';
 import { addLoss, hasDiverged, NO_LOSSES, type SmoothedLoss } from './divergence.ts';
 import { emptyFirstReached, isNewBest, updateFirstReached, type EvalPoint, type FirstReached, type SelectedPoint } from './selection.ts';
 import { createWorkload, type EvalResult, type EvalSplit, type Workload } from './workload.ts';
+import { checkZoLogResumable } from '../zo/replay.ts';
 
 export const FILES = {
   config: 'config.json',
@@ -275,6 +276,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       zoLogBytes: 0,
       method: null,
     };
+    if (options.resume && fileSize(paths.zoLog) > 0) checkZoLogResumable(readFileSync(paths.zoLog, 'utf8').split('\n', 1)[0]!, paths.zoLog);
     if (options.resume && existsSync(paths.checkpoint)) {
       const checkpoint = readCheckpoint(paths.checkpoint);
       // fields a checkpoint of an older zolo lacks keep their fresh values

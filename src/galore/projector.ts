@@ -20,7 +20,7 @@
  * (`onNonFinite: 'skip'`; §6.18). Tolerances: P is orthonormal to float32 rounding (~1e-6).
  */
 import { ConfigError, ZoloError, assertOneOf, assertPositiveInteger } from '../kernels/errors.ts';
-import { NoisePurpose, streamId } from '../kernels/rng.ts';
+import { BuiltinNoisePurpose, noiseKey } from '../kernels/noiseStreams.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
 import { ADAPTIVE_GAP_DEFAULTS, defaultGaLoreRank, GALORE_DEFAULTS, RANDOMIZED_SVD_DEFAULTS } from './defaults.ts';
 import { requireSized } from './moments.ts';
@@ -217,8 +217,7 @@ export class GradientProjector {
         oversampling: this.options.oversampling,
         powerIterations: this.options.powerIterations,
         // a fresh test matrix per refresh, reproducible from (seed, parameter, refresh number)
-        seed: (this.options.seed + Math.imul(this.svdCalls + 1, 0x9e3779b1)) >>> 0,
-        stream: streamId(this.streamIndex, NoisePurpose.lowRankU),
+        key: noiseKey((this.options.seed + Math.imul(this.svdCalls + 1, 0x9e3779b1)) >>> 0, this.streamIndex, BuiltinNoisePurpose.galoreRandomizedSvd),
       });
     if (this.left) this.engine.backend.write(this.left.buffer, Float32Array.from(top.left!));
     if (this.rightT) this.engine.backend.write(this.rightT.buffer, Float32Array.from(top.rightT!));

@@ -81,6 +81,17 @@ describe('zolo run', () => {
     }
   });
 
+  it('refuses to resume a ZO run whose log was written with another noise format', async () => {
+    const interrupted = config({ method: 'mezo', lr: 0.01 });
+    await expect(runExperiment(interrupted, { afterStep: (step) => { if (step === 8) throw new SimulatedKill('killed'); } })).rejects.toThrow(SimulatedKill);
+    const logFile = join(interrupted.out!, 'zo-log.jsonl');
+    const [first, ...rest] = readFileSync(logFile, 'utf8').split('\n');
+    const line = JSON.parse(first!);
+    const { noise: _noise, ...oldHeader } = line.header;
+    writeFileSync(logFile, [JSON.stringify({ ...line, header: { ...oldHeader, version: 1 } }), ...rest].join('\n'));
+    await expect(runExperiment(interrupted, { resume: true })).rejects.toThrow(/zo-log\.jsonl:1: the log was written with noise format 1/);
+  });
+
   it('a resumed backprop run ends bit-identical too: optimizer moments and GaLore projectors are checkpointed', async () => {
     const cases: Partial<RunConfigInput>[] = [
       { method: 'adamw', lr: 0.01 },
