@@ -460,5 +460,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
 export function describeOutcome(summary: RunSummary): string {
   if (summary.status === 'diverged') return `diverged at step ${summary.divergedAtStep}`;
   const accuracy = summary.eval ? `${(100 * summary.eval.accuracy).toFixed(1)}% accuracy` : 'no eval';
-  return `${accuracy}, ${summary.steps} steps, ${summary.forwardPasses} forward passes`;
+  const selected = summary.selected;
+  const held = selected?.test ? `; selected by ${selected.by}: step ${selected.step}, test ${(100 * selected.test.accuracy).toFixed(1)}%` : '';
+  return `${accuracy}, ${summary.steps} steps, ${summary.forwardPasses} forward passes${held}`;
 }
