@@ -92,3 +92,21 @@ export const ADAPTIVE_GAP_DEFAULTS = {
   /** never go longer than this without a refresh (the paper's T range 50–1000 tops out at 1000; Sec. 4.1). */
   maxGap: 1000,
 } as const;
+
+/**
+ * Fine-tuning learning rates, the default of `zolo run` for each backprop method: values that learn
+ * the e-mail task from checkpoints/tiny within 30 steps (benchmarks/suites/demo.json; the
+ * fidelity-lr suite brackets them). AdamW's 1e-3 above is GaLore's pretraining value; full
+ * fine-tuning wants ~10× less, adapters and projected states more. Adafactor's relative step
+ * ignores the lr unless `relativeStep` is off.
+ */
+export const FINE_TUNING_LR = {
+  adamw: 1e-4,
+  adamw8bit: 1e-4,
+  adafactor: 1e-3,
+  'galore-adamw': 1e-3,
+  'galore-adamw8bit': 1e-3,
+  'galore-adafactor': 1e-3,
+  lora: 3e-3,
+  relora: 3e-3,
+} as const;

@@ -25,7 +25,7 @@ import type {
 
 /** Options every estimator has, whatever its parts. */
 export const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  lr: option(1e-6, nonNegative, 'η, learning rate (constant unless the caller passes one per step)', 'MeZO OPT full-parameter grid {1e-6, 1e-7}, Table 16 [P]'),
+  lr: option(1e-4, nonNegative, 'η, learning rate (constant unless the caller passes one per step)', 'MeZO: chosen on validation by benchmarks/suites/fidelity-lr.json (learns the e-mail task from checkpoints/tiny); the paper\'s OPT grid {1e-6, 1e-7} [P Table 16] was tuned for 350M–66B models'),
   eps: option(1e-3, positive, 'ε, perturbation scale', 'MeZO Tables 15–16, full-parameter [P]'),
   weightDecay: option(0, nonNegative, 'λ, coupled L2 decay on tensors with ndim ≥ 2', 'MeZO grids use λ = 0 [P Tables 15–16]'),
 };

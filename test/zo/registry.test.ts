@@ -6,7 +6,7 @@ import { createEstimator, listPresets, optionSpecs, registerPreset } from '../..
 describe('createEstimator', () => {
   it('resolves preset defaults with their sources and applies overrides (numeric strings too)', () => {
     const lozo = createEstimator('lozo', { eps: '0.01', queries: 2 });
-    expect(lozo.options).toMatchObject({ rank: 2, interval: 50, eps: 0.01, queries: 2, lr: 1e-6, weightDecay: 0 });
+    expect(lozo.options).toMatchObject({ rank: 2, interval: 50, eps: 0.01, queries: 2, lr: 3e-5, weightDecay: 0 });
     expect(lozo.optionSources).toMatchObject({ rank: 'preset', eps: 'override', weightDecay: 'default' });
     expect(lozo.parts.perturbation.name).toBe('lowRank');
     const swapped = createEstimator('mezo', { optimizer: 'adam', beta1: 0.8 });

@@ -7,14 +7,14 @@
  *
  * Options (`options.*`): beta1, beta2, eps (Adam), perLayer (true: per-layer updates), and objects galore {rank, updateGap, scale, …},
  * eightBit, adafactor, lora {rank, alpha, targets}, relora — passed to createOptimizer, which
- * validates them; `lr`/`weightDecay` come from the run config (null = ADAMW_DEFAULTS).
+ * validates them; `lr`/`weightDecay` come from the run config (null = FINE_TUNING_LR / ADAMW_DEFAULTS).
  *
  * Resume: the checkpoint holds the optimizer's own state (moments, 8-bit codes, projector bases,
  * counters — `ParamOptimizer.saveState`), so a resumed run takes the same next step.
  */
 import { ConfigError, describeValue } from '../../kernels/errors.ts';
-import { ADAFACTOR_DEFAULTS, ADAMW_DEFAULTS, DEFAULT_GALORE_RANK_RULE } from '../../galore/defaults.ts';
-import { createOptimizer, OPTIMIZER_NAMES, type OptimizerOptions } from '../../galore/factory.ts';
+import { ADAFACTOR_DEFAULTS, ADAMW_DEFAULTS, DEFAULT_GALORE_RANK_RULE, FINE_TUNING_LR } from '../../galore/defaults.ts';
+import { createOptimizer, OPTIMIZER_NAMES, type OptimizerName, type OptimizerOptions } from '../../galore/factory.ts';
 import { perLayerUpdates } from '../../galore/layerwise.ts';
 import { resolveProjectorOptions } from '../../galore/projector.ts';
 import { disposeGrads } from '../../nn/tape.ts';
@@ -58,12 +58,12 @@ function checkBackpropOptions(name: string, options: Record<string, unknown>): v
   }
 }
 
-export function backpropMethod(name: string): MethodAdapter {
+export function backpropMethod(name: OptimizerName): MethodAdapter {
   return {
     name,
     family: 'backprop',
     description: DESCRIPTIONS[name] ?? `${name} (backprop)`,
-    defaultLr: ADAMW_DEFAULTS.lr,
+    defaultLr: FINE_TUNING_LR[name],
     choosesTrainable: name === 'lora' || name === 'relora',
     describeDefaults(options) {
       const weightDecay = name.endsWith('adafactor') ? ADAFACTOR_DEFAULTS.weightDecay : ADAMW_DEFAULTS.weightDecay;

@@ -21,7 +21,7 @@ export const adazeta: Preset = {
   reference: 'Yang et al. 2024, arXiv:2406.18060 (EMNLP 2024); yifanycc/AdaZeta large_models/trainer_adazeta.py',
   parts: { perturbation: 'gaussian', schedule: 'adaptive', difference: 'central', optimizer: 'sgd' },
   defaults: {
-    lr: { value: 1e-4, source: script },
+    lr: { value: 3e-2, source: `learns the e-mail task (benchmarks/suites/demo.json); ${script}: 1e-4` },
     eps: { value: 1e-3, source: script },
     weightDecay: { value: 0.01, source: script },
   },
