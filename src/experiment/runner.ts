@@ -30,11 +30,12 @@ import { parseRunConfig, type RunConfig } from './config.ts';
 import { readCheckpoint, writeCheckpoint, writeFileAtomic } from './checkpoint.ts';
 import { writeSafetensors, type SafetensorsEntry } from '../nn/safetensors.ts';
 import type { Backend } from '../kernels/backend.ts';
-import { methodAdapter, type MethodAdapter, type MethodFamily, type TrainingMethod } from './method.ts';
+import { methodAdapter, takesSteps, type MethodAdapter, type MethodFamily, type TrainingMethod } from './method.ts';
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
 import { silentProgress, type RunProgress } from './progress.ts';
 import { learningRateAt } from './schedule.ts';
 import { median } from './stats.ts';
+import { classCountsOf, type ClassCounts, type FirstReachedMap, type SelectedResult } from './summaryFields.ts';
 import { createWorkload, type EvalResult, type Workload } from './workload.ts';
 
 export const FILES = {
@@ -78,6 +79,10 @@ export interface RunSummary {
   memory: { peakBytes: ByteCounts & { total: number } };
   timing: { stepMsMedian: number | null; forwardMsMedian: number | null; wallSeconds: number };
   files: string[];
+  /** the evaluated point the run reports, with the test split scored there (see summaryFields.ts). */
+  selected?: SelectedResult | null;
+  firstReached?: FirstReachedMap;
+  classCounts?: ClassCounts | null;
 }
 
 /** What a checkpoint's JSON state holds besides the tensors. */
@@ -117,6 +122,7 @@ function countingWorkload(inner: Workload, forwardMs: number[]): { inner: Worklo
     params: inner.params,
     trainSize: inner.trainSize,
     validationSize: inner.validationSize,
+    ...(inner.featureDim === undefined ? {} : { featureDim: inner.featureDim }),
     async loss(batch) {
       const start = performance.now();
       const loss = await inner.loss(batch);
@@ -136,6 +142,15 @@ function countingWorkload(inner: Workload, forwardMs: number[]): { inner: Worklo
   }
   if (inner.saveModel) workload.saveModel = inner.saveModel.bind(inner);
   if (inner.linears) workload.linears = inner.linears.bind(inner);
+  if (inner.labels) workload.labels = inner.labels.bind(inner);
+  if (inner.pooledFeatures) {
+    const pooledFeatures = inner.pooledFeatures.bind(inner);
+    // reading training features is a baseline's training cost; held-out splits are evaluation
+    workload.pooledFeatures = async (split, indices) => {
+      if (split === 'train') passes++;
+      return pooledFeatures(split, indices);
+    };
+  }
   return { inner, workload, passes: () => passes };
 }
 
@@ -191,16 +206,21 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
   let inner: Workload | null = null;
   let counted: ReturnType<typeof countingWorkload> | null = null;
   let method: TrainingMethod | null = null;
+  let setupMs = 0;
   try {
     backend = await createBackend(config.backend);
     const ledger = new MemoryLedger();
     const engine = new Engine(backend, ledger);
     inner = await createWorkload({ task: config.task, model: config.model, taskOptions: config.taskOptions, seed: config.seed, engine });
     counted = countingWorkload(inner, forwardMs);
+    const setupStart = performance.now();
     method = await adapter.create({
       workload: counted.workload, options: config.options, lr, weightDecay: config.weightDecay,
       seed: config.seed, steps: config.steps, batchSize: config.batchSize,
     });
+    // a baseline's predictions replace the model's wherever the runner evaluates
+    if (method.evaluate) counted.workload.evaluate = method.evaluate.bind(method);
+    setupMs = performance.now() - setupStart;
   } catch (error) {
     method?.dispose();
     inner?.dispose();
@@ -209,7 +229,7 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
     if (!options.resume) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  return train(config, options, { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress });
+  return train(config, options, { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress, setupMs });
 }
 
 interface Prepared {
@@ -223,10 +243,12 @@ interface Prepared {
   forwardMs: number[];
   stepMs: number[];
   progress: RunProgress;
+  /** wall time of the method's setup (a linear probe reads its training features there). */
+  setupMs: number;
 }
 
 async function train(config: RunConfig, options: RunOptions, prepared: Prepared): Promise<RunResult> {
-  const { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress } = prepared;
+  const { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress, setupMs } = prepared;
   const workload = counted.workload;
   const ledger = workload.engine.ledger;
   try {
@@ -234,8 +256,9 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
 
     let state: RunState = {
       step: 0,
-      forwardPasses: 0,
-      wallMs: 0,
+      // forward passes a method spent at setup (a linear probe's training features) are its cost too
+      forwardPasses: counted.passes(),
+      wallMs: setupMs,
       firstLoss: null,
       lastLoss: null,
       lastEval: null,
@@ -274,7 +297,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       writeCheckpoint(paths.checkpoint, { tensors, state });
     };
 
-    const totalSteps = adapter.family === 'zero-shot' ? 0 : config.steps;
+    const totalSteps = takesSteps(adapter.family) ? config.steps : 0;
     const sampler = totalSteps > 0 ? new BatchSampler(workload.trainSize, config.batchSize, config.seed) : null;
     const forwardBudget = config.budget.forwardPasses;
     const wallBudgetMs = config.budget.wallSeconds === null ? null : config.budget.wallSeconds * 1000;
@@ -392,6 +415,10 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       timing: { stepMsMedian: median(stepMs), forwardMsMedian: median(forwardMs), wallSeconds: wallNow() / 1000 },
       files: [...files, FILES.summary],
     };
+    if (method.evaluate && finalEval !== null && summary.selected == null) {
+      summary.selected = { step: state.step, forwardPasses: state.forwardPasses, wallSeconds: summary.timing.wallSeconds, by: 'last', validation: finalEval, test: await method.evaluate(config.evalSize, 'test') };
+    }
+    summary.classCounts = classCountsOf(workload, config.evalSize);
     writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
     progress.stop(divergedAtStep === null ? `done: ${describeOutcome(summary)}` : `diverged at step ${divergedAtStep}`);
     return { dir, summary };

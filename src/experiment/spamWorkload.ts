@@ -7,10 +7,11 @@
  * MeZO does — "<e-mail> … This message is" scored by the label words' logits (src/nn
  * promptClassifier.ts); head "classifier" uses the encoder's classification head.
  *
- * Data: the fixed train/validation split (docs/data.md). `taskOptions.shots` = k takes a balanced
+ * Data: the fixed train/validation/test split (docs/data.md). `taskOptions.shots` = k takes a balanced
  * k-per-class subset of train drawn with `taskOptions.dataSeed` (MeZO's k-shot protocol, default
  * data seed 0, independent of the run seed); null trains on the whole split. Validation is always
- * the full split (or its first evalSize examples, balanced by the split's fixed order).
+ * the full split (or its first evalSize examples, balanced by the split's fixed order). Every split's
+ * labels and pooled hidden-state features are offered to the baselines (majority, linear probe).
  */
 import { copyFileSync, existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -27,7 +28,7 @@ import { release } from '../nn/model.ts';
 import { PromptClassifier } from '../nn/promptClassifier.ts';
 import { type ParamGradCallback, valueAndGrad } from '../nn/tape.ts';
 import { issueToConfigError } from './config.ts';
-import { registerWorkload, type Batch, type EvalResult, type Workload, type WorkloadRequest } from './workload.ts';
+import { registerWorkload, type Batch, type DataSplit, type EvalResult, type Workload, type WorkloadRequest } from './workload.ts';
 
 export const SPAM_TASK = 'spam';
 
@@ -49,7 +50,7 @@ const spamOptionsSchema = z.strictObject({
  * depend on. Both are immutable after construction.
  */
 const tokenizers = new Map<string, Tokenizer>();
-const tasks = new Map<string, { train: EmailTask; validation: EmailTask }>();
+const tasks = new Map<string, Record<DataSplit, EmailTask>>();
 
 function tokenizerFor(path: string): Tokenizer {
   let tokenizer = tokenizers.get(path);
@@ -63,7 +64,7 @@ function tasksFor(
   tokenizer: Tokenizer,
   options: { shots: number | null; dataSeed: number; seq: number },
   format: 'prompt' | 'classifier',
-): { train: EmailTask; validation: EmailTask } {
+): Record<DataSplit, EmailTask> {
   const key = JSON.stringify([dir, card.tokenizer, card.prompt ?? null, format, options.seq, options.shots, options.dataSeed]);
   let cached = tasks.get(key);
   if (!cached) {
@@ -72,6 +73,7 @@ function tasksFor(
     cached = {
       train: new EmailTask(tokenizer, options.shots === null ? trainEmails : fewShot(trainEmails, options.shots, options.dataSeed), taskOptions),
       validation: new EmailTask(tokenizer, loadSplit('validation'), taskOptions),
+      test: new EmailTask(tokenizer, loadSplit('test'), taskOptions),
     };
     tasks.set(key, cached);
   }
@@ -120,7 +122,8 @@ export async function createSpamWorkload(request: WorkloadRequest): Promise<Work
   const seq = options.seq ?? context;
   if (seq > context) throw new ConfigError(`taskOptions.seq must be at most the model's context of ${context} tokens, got ${seq}`);
   const format = card.head === 'prompt' ? 'prompt' : 'classifier';
-  const { train, validation } = tasksFor(dir, card, tokenizer, { ...options, seq }, format);
+  const splits = tasksFor(dir, card, tokenizer, { ...options, seq }, format);
+  const { train, validation } = splits;
 
   let model: PromptClassifier | EncoderClassifier;
   if (format === 'prompt') {
@@ -166,6 +169,16 @@ export async function createSpamWorkload(request: WorkloadRequest): Promise<Work
       const out = dirname(path);
       copyFileSync(join(dir, card.tokenizer), join(out, card.tokenizer));
       writeCard(out, { ...card, weights: basename(path), training: { ...card.training, fineTunedFrom: dir }, evaluation: {} });
+    },
+    labels: (split: DataSplit) => splits[split].labels,
+    featureDim: model.config.dModel,
+    async pooledFeatures(split: DataSplit, indices: Batch) {
+      const features = model.pooledFeatures(splits[split].batchOf(indices));
+      try {
+        return await features.read();
+      } finally {
+        release(features);
+      }
     },
     dispose: () => model.params.dispose(),
   };

@@ -16,6 +16,10 @@ import type { Param, ParamStore } from '../tensor/params.ts';
 /** Indices into the training split; the workload turns them into model inputs. */
 export type Batch = readonly number[];
 
+/** The task's data splits, for what reads a whole split (baselines, class priors). */
+export const DATA_SPLITS = ['train', 'validation', 'test'] as const;
+export type DataSplit = (typeof DATA_SPLITS)[number];
+
 export interface EvalResult {
   accuracy: number;
   loss: number;
@@ -52,6 +56,20 @@ export interface Workload {
    * then saves the bare parameters.
    */
   saveModel?(path: string): Promise<void>;
+  /**
+   * Class labels of every example of a split, in the split's order (the order `evaluate` and
+   * `pooledFeatures` index). Absent for tasks without classes. Baselines that need no model
+   * (the class prior) and the reports' class prior read it.
+   */
+  labels?(split: DataSplit): Int32Array;
+  /**
+   * Frozen features of the examples at `indices` of a split, row-major [indices.length, featureDim]:
+   * the model's final hidden states averaged over each example's real tokens (one inference
+   * forward pass, no tape). Absent for models without hidden states.
+   */
+  pooledFeatures?(split: DataSplit, indices: Batch): Promise<Float32Array>;
+  /** the width of a `pooledFeatures` row. */
+  readonly featureDim?: number;
   dispose(): void;
 }
 
