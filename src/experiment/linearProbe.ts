@@ -56,21 +56,27 @@ export function scoreLinearProbe(probe: LinearProbe, data: LabelledFeatures): Ev
   return scoreLogistic(probe.model, standardize(probe.standardizer, data.features), data.labels);
 }
 
+/** Rows [count, dim] read `batchSize` examples at a time through `read(indices)` (one forward pass each). */
+export async function featureRows(read: (indices: number[]) => Promise<Float32Array>, count: number, dim: number, batchSize: number): Promise<Float32Array> {
+  const features = new Float32Array(count * dim);
+  for (let start = 0; start < count; start += batchSize) {
+    const indices = Array.from({ length: Math.min(batchSize, count - start) }, (_, i) => start + i);
+    features.set(await read(indices), start * dim);
+  }
+  return features;
+}
+
 /**
  * Features and labels of the first `count` examples of a split (0 = all), read in batches of
  * `batchSize` examples: one inference forward pass per batch.
  */
 export async function splitFeatures(workload: Workload, split: DataSplit, count: number, batchSize: number): Promise<LabelledFeatures & { dim: number }> {
-  if (!workload.pooledFeatures || !workload.labels || workload.featureDim === undefined) {
+  const { pooledFeatures, labels, featureDim: dim } = workload;
+  if (!pooledFeatures || !labels || dim === undefined) {
     throw new ConfigError("the task's workload offers no pooled features and labels; the linear probe needs a model with hidden states (task spam)");
   }
-  const all = workload.labels(split);
+  const all = labels.call(workload, split);
   const rows = count === 0 ? all.length : Math.min(count, all.length);
-  const dim = workload.featureDim;
-  const features = new Float32Array(rows * dim);
-  for (let start = 0; start < rows; start += batchSize) {
-    const indices = Array.from({ length: Math.min(batchSize, rows - start) }, (_, i) => start + i);
-    features.set(await workload.pooledFeatures(split, indices), start * dim);
-  }
+  const features = await featureRows((indices) => pooledFeatures.call(workload, split, indices), rows, dim, batchSize);
   return { features, labels: all.subarray(0, rows), dim };
 }
