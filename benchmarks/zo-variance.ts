@@ -15,7 +15,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { CpuBackend } from '../src/kernels/cpu.ts';
-import { fillNormals, NoisePurpose, streamId } from '../src/kernels/rng.ts';
+import { BuiltinNoisePurpose, fillNoiseNormals, noiseKey } from '../src/kernels/noiseStreams.ts';
 import { Engine, type Param, ParamStore } from '../src/tensor/index.ts';
 import { createEstimator, type LowRankState, type Overrides } from '../src/zo/index.ts';
 
@@ -54,7 +54,7 @@ function gradient(): Float64Array {
 function hostDirection(method: string, param: Param, seed: number, lowRank: LowRankState | null, r: number): Float64Array {
   if (lowRank) {
     const U = new Float64Array(ROWS * r);
-    fillNormals(U, seed, streamId(param.index, NoisePurpose.lowRankU));
+    fillNoiseNormals(U, noiseKey(seed, param.index, BuiltinNoisePurpose.lowRankU));
     const V = lowRank.matrices.get(param.index)!.V.readSync();
     const out = new Float64Array(DIM);
     for (let i = 0; i < ROWS; i++) for (let j = 0; j < COLS; j++) {
@@ -65,7 +65,7 @@ function hostDirection(method: string, param: Param, seed: number, lowRank: LowR
     return out;
   }
   const z = new Float64Array(DIM);
-  fillNormals(z, seed, streamId(param.index, NoisePurpose.z));
+  fillNoiseNormals(z, noiseKey(seed, param.index, BuiltinNoisePurpose.gaussian));
   if (method === 'mezo-rademacher') return z.map(Math.sign);
   if (method === 'mezo-sphere') {
     const norm = Math.sqrt(z.reduce((s, v) => s + v * v, 0));

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GradientProjector, resolveProjectorOptions } from '../../src/galore/projector.ts';
 import { exactTopSvd, randomizedTopSvd } from '../../src/galore/svd.ts';
+import { BuiltinNoisePurpose, noiseKey } from '../../src/kernels/noiseStreams.ts';
 import { CpuBackend } from '../../src/kernels/cpu.ts';
 import { fillNormals } from '../../src/kernels/rng.ts';
 import { MemoryLedger } from '../../src/tensor/ledger.ts';
@@ -91,9 +92,9 @@ for (const shape of SHAPES) {
   const want = { left: m < n, right: m >= n };
   for (const rank of RANKS) {
     const exactMs = time(() => exactTopSvd(G, m, n, rank, want));
-    const randomizedMs = time(() => randomizedTopSvd(G, m, n, rank, want, { oversampling: 10, powerIterations: 2, seed: 1, stream: 0 }));
+    const randomizedMs = time(() => randomizedTopSvd(G, m, n, rank, want, { oversampling: 10, powerIterations: 2, key: noiseKey(1, 0, BuiltinNoisePurpose.galoreRandomizedSvd) }));
     const exact = exactTopSvd(G, m, n, rank, want);
-    const randomized = randomizedTopSvd(G, m, n, rank, want, { oversampling: 10, powerIterations: 2, seed: 1, stream: 0 });
+    const randomized = randomizedTopSvd(G, m, n, rank, want, { oversampling: 10, powerIterations: 2, key: noiseKey(1, 0, BuiltinNoisePurpose.galoreRandomizedSvd) });
     const energyRatio = captured(G, m, n, rank, randomized.left, randomized.rightT) / captured(G, m, n, rank, exact.left, exact.rightT);
     // per-step cost on the backend: project + back-project into the weight
     const engine = new Engine(new CpuBackend(), new MemoryLedger());

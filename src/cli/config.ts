@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import '../experiment/builtins.ts';
-import { resolveRunConfig } from '../experiment/resolve.ts';
+import { explainDefaults, resolveRunConfig } from '../experiment/resolve.ts';
 import { addRunConfigOptions } from './run.ts';
 
 export function register(program: Command): void {
@@ -11,7 +11,9 @@ export function register(program: Command): void {
       .option('--print', 'print the resolved config as JSON (the default action)'),
   ).action((options: Record<string, unknown> & { set: string[]; config?: string }) => {
     const { set, config: configFile, print: _print, ...flags } = options;
-    const config = resolveRunConfig({ ...(configFile ? { configFile } : {}), flags, sets: set });
+    const { config, rules } = explainDefaults(resolveRunConfig({ ...(configFile ? { configFile } : {}), flags, sets: set }));
     console.log(JSON.stringify(config, null, 2));
+    // stderr, so `zolo config … > run.json` still writes a config file
+    for (const rule of rules) console.error(`default ${rule}`);
   });
 }

@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .description('analytic memory (weights, gradients, optimizer state) of a model under a training method')
     .option('--model <name>', `one of ${MODEL_NAMES.join(', ')}`, 'tiny')
     .option('--method <names...>', `one or more of ${MEMORY_METHODS.join(', ')}`, ['adamw', 'galore-adamw'])
-    .option('--rank <r>', 'GaLore rank r (default: 128, the HF Trainer default)')
+    .option('--rank <r>', 'GaLore rank r (default: a quarter of each projected matrix\'s smaller side)')
     .option('--lora-rank <r>', 'LoRA rank (default 8)')
     .option('--projection-type <type>', `GaLore projection: ${PROJECTION_TYPES.join(', ')}`, 'std')
     .option('--per-layer', 'GaLore per-layer updates: only gradients in flight')

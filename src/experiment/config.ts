@@ -24,10 +24,21 @@ export const RUN_DEFAULTS = {
   seed: 0,
   batchSize: 16,
   lrSchedule: 'constant',
+  lrWarmup: 0,
+  lrStepEvery: 0,
+  lrStepFactor: 0.1,
   evalInterval: 0,
   evalSize: 0,
   logInterval: 1,
   checkpointEvery: 50,
+  /** validation-accuracy targets whose first crossing the summary records (`firstReached`). */
+  accuracyTargets: [0.85, 0.9],
+  /**
+   * A run whose smoothed training loss exceeds this multiple of its first loss is marked diverged.
+   * 4 × ln 2 ≈ 2.8 nats on a balanced binary task is far beyond any loss a learning run passes
+   * through, yet reached within a few steps of a blow-up.
+   */
+  divergeFactor: 4,
 } as const;
 
 const UINT32_MAX = 0xffffffff;
@@ -35,7 +46,11 @@ const UINT32_MAX = 0xffffffff;
 const positiveInt = (what = 'an integer ≥ 1') => z.number().int().min(1).describe(what);
 const nonNegativeInt = (what = 'an integer ≥ 0') => z.number().int().min(0).describe(what);
 
-export const LR_SCHEDULES = ['constant', 'linear', 'cosine'] as const;
+export const LR_SCHEDULES = ['constant', 'linear', 'cosine', 'step'] as const;
+
+/** How the evaluated point a run reports (`selected`) is chosen; test results never take part. */
+export const SELECT_BY = ['val-accuracy', 'val-loss', 'last'] as const;
+export type SelectBy = (typeof SELECT_BY)[number];
 
 export const budgetSchema = z
   .strictObject({
@@ -56,9 +71,34 @@ export const runConfigSchema = z
     batchSize: positiveInt().default(RUN_DEFAULTS.batchSize),
     lr: z.number().positive().finite().describe("a number > 0, or null for the method's default").nullable().default(null),
     lrSchedule: z.enum(LR_SCHEDULES).describe(`one of ${LR_SCHEDULES.join(', ')}`).default(RUN_DEFAULTS.lrSchedule),
+    lrWarmup: nonNegativeInt('an integer ≥ 0 (steps of linear warm-up from 0 to lr)').default(RUN_DEFAULTS.lrWarmup),
+    lrStepEvery: nonNegativeInt('an integer ≥ 1 (steps between step-decay drops), required by lrSchedule "step"').default(RUN_DEFAULTS.lrStepEvery),
+    lrStepFactor: z.number().gt(0).max(1).describe('a number in (0, 1] (step decay multiplies lr by it every lrStepEvery steps)').default(RUN_DEFAULTS.lrStepFactor),
+    trainable: z
+      .array(z.string().min(1).describe('a parameter name, a name pattern with * or a group name'))
+      .min(1)
+      .describe("a non-empty list of parameter names, patterns with * (e.g. \"blocks.1.*\") or group names, or null for the method's choice")
+      .nullable()
+      .default(null),
     weightDecay: z.number().min(0).finite().describe("a number ≥ 0, or null for the method's default").nullable().default(null),
     evalInterval: nonNegativeInt('an integer ≥ 0 (steps between evaluations; 0 = only at the end)').default(RUN_DEFAULTS.evalInterval),
     evalSize: nonNegativeInt('an integer ≥ 0 (validation examples per evaluation; 0 = all)').default(RUN_DEFAULTS.evalSize),
+    selectBy: z
+      .enum(SELECT_BY)
+      .describe(`one of ${SELECT_BY.join(', ')}, or null for val-accuracy when evalInterval > 0 and last otherwise`)
+      .nullable()
+      .default(null),
+    accuracyTargets: z
+      .array(z.number().gt(0).max(1).describe('a number in (0, 1]'))
+      .describe('a list of validation accuracies in (0, 1]')
+      .default([...RUN_DEFAULTS.accuracyTargets]),
+    divergeFactor: z
+      .number()
+      .finite()
+      .refine((value) => value === 0 || value > 1)
+      .describe('0 (off), a number > 1 (diverged when the smoothed training loss exceeds it × the first loss), or null (off)')
+      .nullable()
+      .default(RUN_DEFAULTS.divergeFactor),
     logInterval: positiveInt('an integer ≥ 1 (steps between metrics lines)').default(RUN_DEFAULTS.logInterval),
     backend: z.string().min(1).default(() => defaultBackendName()).describe('a backend name (see `zolo backends`)'),
     options: z.record(z.string(), z.unknown()).default({}).describe('an object of method-specific options'),
@@ -70,6 +110,11 @@ export const runConfigSchema = z
   .describe('a run config object');
 
 export type RunConfig = z.output<typeof runConfigSchema>;
+
+/** The selection rule a config means: null resolves to val-accuracy when there are evaluations during training. */
+export function resolvedSelectBy(config: Pick<RunConfig, 'selectBy' | 'evalInterval'>): SelectBy {
+  return config.selectBy ?? (config.evalInterval > 0 ? 'val-accuracy' : 'last');
+}
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 
 /** Every top-level key of the run config (for help texts and suite validation). */
@@ -102,7 +147,11 @@ export function issueToConfigError(root: z.ZodType, issue: z.core.$ZodIssue & { 
 export function parseRunConfig(input: unknown, prefix = ''): RunConfig {
   const result = runConfigSchema.safeParse(input, { reportInput: true });
   if (!result.success) throw issueToConfigError(runConfigSchema, result.error.issues[0]!, prefix);
-  return result.data;
+  const config = result.data;
+  if (config.lrSchedule === 'step' && config.lrStepEvery === 0) {
+    throw new ConfigError(`${joinPath(prefix, ['lrStepEvery'])} must be an integer ≥ 1 when lrSchedule is "step", got 0`);
+  }
+  return config;
 }
 
 export interface NameRegistries {
@@ -111,6 +160,8 @@ export interface NameRegistries {
   backends: readonly string[];
   /** the method adapter's option check (throws ConfigError). */
   checkOptions(method: string, options: Record<string, unknown>): void;
+  /** whether the method picks its own trainable parameters (then `trainable` must stay null). */
+  choosesTrainable(method: string): boolean;
 }
 
 /** Checks the names the schema cannot know statically; `prefix` as in parseRunConfig. */
@@ -129,4 +180,13 @@ export function checkNames(config: RunConfig, known: NameRegistries, prefix = ''
     if (error instanceof ConfigError && prefix) throw new ConfigError(`${prefix}: ${error.message}`);
     throw error;
   }
+  checkTrainableAllowed(config, known.choosesTrainable(config.method), prefix);
+}
+
+/** `trainable` must stay null for a method that picks its own trainable parameters; `prefix` as in parseRunConfig. */
+export function checkTrainableAllowed(config: Pick<RunConfig, 'method' | 'trainable'>, choosesTrainable: boolean, prefix = ''): void {
+  if (config.trainable === null || !choosesTrainable) return;
+  throw new ConfigError(
+    `${joinPath(prefix, ['trainable'])} must be null for method ${config.method}, which chooses its trainable parameters itself (its adapters, or none), got ${describeValue(config.trainable)}`,
+  );
 }

@@ -4,14 +4,16 @@
  */
 import './builtins.ts';
 
-export { checkNames, LR_SCHEDULES, parseRunConfig, RUN_CONFIG_KEYS, RUN_DEFAULTS, runConfigSchema } from './config.ts';
-export type { NameRegistries, RunConfig, RunConfigInput } from './config.ts';
+export { checkNames, LR_SCHEDULES, parseRunConfig, RUN_CONFIG_KEYS, RUN_DEFAULTS, runConfigSchema, SELECT_BY } from './config.ts';
+export type { NameRegistries, RunConfig, RunConfigInput, SelectBy } from './config.ts';
+export { learningRateAt, type ScheduleSpec } from './schedule.ts';
+export type { EvalPoint, FirstReached, SelectedPoint } from './selection.ts';
 export { applySets, mergeLayers, splitAssignment, typeValue } from './overrides.ts';
-export { resolveRunConfig, type ConfigSources } from './resolve.ts';
+export { explainDefaults, resolveRunConfig, type ConfigSources, type ExplainedConfig } from './resolve.ts';
 export { methodAdapter, registeredMethods, registerMethod } from './method.ts';
 export type { MethodAdapter, MethodContext, MethodFamily, MethodState, StepContext, StepResult, TrainingMethod } from './method.ts';
 export { createWorkload, registeredTasks, registerWorkload } from './workload.ts';
-export type { Batch, EvalResult, LossAndGradients, Workload, WorkloadProvider, WorkloadRequest } from './workload.ts';
+export type { Batch, EvalResult, EvalSplit, LossAndGradients, Workload, WorkloadProvider, WorkloadRequest } from './workload.ts';
 export { describeOutcome, FILES, readRunConfig, runExperiment } from './runner.ts';
 export type { MetricsLine, RunOptions, RunResult, RunSummary } from './runner.ts';
 export { readCheckpoint, writeCheckpoint, writeFileAtomic } from './checkpoint.ts';

@@ -10,7 +10,7 @@
  * random must derive from (seed, step) or live in the saved state.
  */
 import { ConfigError } from '../kernels/errors.ts';
-import type { Batch, DataSplit, EvalResult, Workload } from './workload.ts';
+import type { Batch, EvalResult, EvalSplit, Workload } from './workload.ts';
 
 export type MethodFamily = 'zo' | 'backprop' | 'zero-shot' | 'baseline';
 
@@ -49,7 +49,7 @@ export interface TrainingMethod {
    * A baseline's own predictions replace the model's: the runner evaluates through this instead of
    * the workload (same contract: the first `size` examples of the split, 0 = all).
    */
-  evaluate?(size: number, split?: Exclude<DataSplit, 'train'>): Promise<EvalResult>;
+  evaluate?(size: number, split: EvalSplit): Promise<EvalResult>;
   /** when set, the runner saves the parameters before the first step to this file in the run folder (replay's start). */
   readonly startFile?: string;
   dispose(): void;
@@ -79,6 +79,16 @@ export interface MethodAdapter {
   checkOptions(options: Record<string, unknown>): void;
   /** learning rate used when the config leaves `lr` null. */
   readonly defaultLr: number;
+  /**
+   * True when the method decides itself which parameters train (adapter methods train only their
+   * adapters; zero-shot trains nothing), so the config's `trainable` cannot apply to it.
+   */
+  readonly choosesTrainable?: boolean;
+  /**
+   * For `zolo config --print`: the weight decay the method uses when the config leaves it null,
+   * and, in words, defaults that are only fixed once the model is known (GaLore's per-matrix rank).
+   */
+  describeDefaults?(options: Record<string, unknown>): { weightDecay?: number; rules?: string[] };
   /**
    * Sets the method up on a fresh workload: inserts adapters (initialised from the seed), sets the
    * trainable flags, allocates optimizer state. On resume the runner then overwrites parameters and

@@ -13,7 +13,7 @@
 import { MEMORY_CATEGORIES, type MemoryCategory } from '../tensor/ledger.ts';
 import { type RunResultEntry, type SuiteResults } from './results.ts';
 import { mean, median, std } from './stats.ts';
-import type { ReportedPoint } from './summaryFields.ts';
+import type { EvalPoint } from './selection.ts';
 import { classPriorOf, learnedThreshold, verdictOf, type ClassPrior, type Verdict } from './verdict.ts';
 
 /** Validation accuracies whose first crossing every table reports (the runner's default targets). */
@@ -73,7 +73,7 @@ function reportedValidation(run: RunResultEntry) {
 }
 
 /** Where a run first reached `target` on validation: its summary's record, else the first evaluation in its curve at or above it. */
-export function firstReachedOf(run: RunResultEntry, target: number): ReportedPoint | null {
+export function firstReachedOf(run: RunResultEntry, target: number): EvalPoint | null {
   const recorded = run.summary.firstReached?.[String(target)];
   if (recorded !== undefined) return recorded;
   const line = run.curve.find((point) => point.eval && point.eval.accuracy >= target);

@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, FormatError } from '../kernels/errors.ts';
-import { checkNames, parseRunConfig, runConfigSchema, type RunConfig } from './config.ts';
+import { checkNames, parseRunConfig, resolvedSelectBy, runConfigSchema, type RunConfig } from './config.ts';
+import { methodAdapter } from './method.ts';
 import { applySets, isPlainObject, type PlainObject } from './overrides.ts';
 import { knownNames } from './suite.ts';
 
@@ -20,6 +21,9 @@ export const FLAG_PATHS: Readonly<Record<string, string>> = {
   batchSize: 'batchSize',
   lr: 'lr',
   lrSchedule: 'lrSchedule',
+  lrWarmup: 'lrWarmup',
+  selectBy: 'selectBy',
+  divergeFactor: 'divergeFactor',
   weightDecay: 'weightDecay',
   evalInterval: 'evalInterval',
   evalSize: 'evalSize',
@@ -48,6 +52,33 @@ export function readConfigFile(path: string): PlainObject {
   }
   if (!isPlainObject(json)) throw new ConfigError(`--config file ${path} must hold a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
   return json;
+}
+
+export interface ExplainedConfig {
+  /** the config with every null that stands for a default replaced by the value a run uses. */
+  config: RunConfig;
+  /** defaults only fixed once the model is loaded, in words (`field: rule`). */
+  rules: string[];
+}
+
+/**
+ * What `zolo config --print` shows: lr, weightDecay and selectBy resolved to the values the run will
+ * use (running the printed config gives the same run), and the rules for what depends on the model.
+ */
+export function explainDefaults(config: RunConfig): ExplainedConfig {
+  const adapter = methodAdapter(config.method);
+  const defaults = adapter.describeDefaults?.(config.options) ?? {};
+  const rules = [...(defaults.rules ?? [])];
+  if (config.trainable === null) rules.push(`trainable: ${adapter.choosesTrainable ? 'chosen by the method (its adapters, or none)' : 'every parameter of the model'}`);
+  return {
+    config: {
+      ...config,
+      lr: config.lr ?? adapter.defaultLr,
+      weightDecay: config.weightDecay ?? defaults.weightDecay ?? null,
+      selectBy: resolvedSelectBy(config),
+    },
+    rules,
+  };
 }
 
 /** Merges the sources and validates; names are checked unless `checkRegistries` is false. */

@@ -2,7 +2,7 @@
  * One run: a validated config → a trained (or evaluated) model and a folder of results.
  *
  *   DIR/config.json               the resolved config (a resume reads it back)
- *   DIR/metrics.jsonl             one line per logged step: step, forwardPasses, trainLoss, lr, wallMs[, eval]
+ *   DIR/metrics.jsonl             one line per logged step: step, forwardPasses, trainLoss, lr, wallMs[, eval[, test]]
  *   DIR/zo-log.jsonl              ZO methods: the per-step record (seeds, projected gradients) replay reads
  *   DIR/checkpoint.safetensors    the latest good checkpoint (atomic; see checkpoint.ts)
  *   DIR/summary.json              written at the end: status, counters, eval, memory, timing
@@ -14,9 +14,16 @@
  * randomness derives from (seed, step) or lives in its saved state; the checkpoint holds every
  * parameter bit-for-bit and the byte lengths of the two .jsonl files, which a resume truncates back
  * to. So on the cpu backend a resumed run ends bit-identical to an uninterrupted one, and two runs
- * of one config give the same summary numbers apart from `timing`.
+ * of one config give the same summary numbers apart from `timing` and the `wallSeconds` of the
+ * selected and first-reached points.
  *
- * Divergence: a non-finite training loss stops the run at that step; nothing after the last good
+ * Evaluation and selection (selection.ts): validation is evaluated at step 0 and every evalInterval
+ * steps when evalInterval > 0, and at the end; the point chosen by `selectBy` on validation is the
+ * summary's `selected`, and the test split is evaluated only when a new best point is found, so
+ * test numbers never steer a choice. The best-so-far point lives in the checkpoint state.
+ *
+ * Divergence (divergence.ts): a non-finite training loss, or a smoothed training loss above
+ * divergeFactor × the first loss, stops the run at that step; nothing after the last good
  * checkpoint is saved, and the summary says `status: "diverged"`, `divergedAtStep: k`.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
@@ -26,7 +33,7 @@ import { ConfigError } from '../kernels/errors.ts';
 import { createBackend } from '../kernels/registry.ts';
 import { MEMORY_CATEGORIES, MemoryLedger, type ByteCounts } from '../tensor/ledger.ts';
 import { Engine } from '../tensor/tensor.ts';
-import { parseRunConfig, type RunConfig } from './config.ts';
+import { checkTrainableAllowed, parseRunConfig, resolvedSelectBy, type RunConfig } from './config.ts';
 import { readCheckpoint, writeCheckpoint, writeFileAtomic } from './checkpoint.ts';
 import { writeSafetensors, type SafetensorsEntry } from '../nn/safetensors.ts';
 import type { Backend } from '../kernels/backend.ts';
@@ -34,9 +41,13 @@ import { methodAdapter, takesSteps, type MethodAdapter, type MethodFamily, type 
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
 import { silentProgress, type RunProgress } from './progress.ts';
 import { learningRateAt } from './schedule.ts';
+import { applyTrainable } from './trainable.ts';
 import { median } from './stats.ts';
-import { classCountsOf, type ClassCounts, type FirstReachedMap, type SelectedResult } from './summaryFields.ts';
-import { createWorkload, type EvalResult, type Workload } from './workload.ts';
+import { addLoss, hasDiverged, NO_LOSSES, type SmoothedLoss } from './divergence.ts';
+import { emptyFirstReached, isNewBest, updateFirstReached, type EvalPoint, type FirstReached, type SelectedPoint } from './selection.ts';
+import { createWorkload, type EvalResult, type EvalSplit, type Workload } from './workload.ts';
+import { checkZoLogResumable } from '../zo/replay.ts';
+import { classCountsOf, type ClassCounts } from './summaryFields.ts';
 
 export const FILES = {
   config: 'config.json',
@@ -54,7 +65,10 @@ export interface MetricsLine {
   trainLoss: number | null;
   lr: number;
   wallMs: number;
+  /** validation result at this step. */
   eval?: EvalResult;
+  /** test result, present only at the steps where validation found a new best point. */
+  test?: EvalResult;
 }
 
 export type RunStatus = 'completed' | 'diverged';
@@ -75,13 +89,16 @@ export interface RunSummary {
   trainableParams: number;
   totalParams: number;
   trainLoss: { first: number | null; last: number | null };
+  /** the final validation result (null for a diverged run). */
   eval: EvalResult | null;
+  /** the point chosen on validation by `selectBy`, with its test result; null when none was evaluated. */
+  selected: SelectedPoint | null;
+  /** per accuracy target, the first evaluated point whose validation accuracy reached it. */
+  firstReached: FirstReached;
   memory: { peakBytes: ByteCounts & { total: number } };
   timing: { stepMsMedian: number | null; forwardMsMedian: number | null; wallSeconds: number };
   files: string[];
-  /** the evaluated point the run reports, with the test split scored there (see summaryFields.ts). */
-  selected?: SelectedResult | null;
-  firstReached?: FirstReachedMap;
+  /** examples per class of the evaluated part of each split (see summaryFields.ts); absent in older summaries. */
   classCounts?: ClassCounts | null;
 }
 
@@ -93,6 +110,12 @@ interface RunState {
   firstLoss: number | null;
   lastLoss: number | null;
   lastEval: EvalResult | null;
+  /** moving average of the training loss for the divergence rule. */
+  smoothedLoss: SmoothedLoss;
+  selected: SelectedPoint | null;
+  firstReached: FirstReached;
+  /** whether the current weights were evaluated as the run's final point. */
+  finalEvaluated: boolean;
   peakBytes: ByteCounts & { total: number };
   metricsBytes: number;
   zoLogBytes: number;
@@ -130,7 +153,8 @@ function countingWorkload(inner: Workload, forwardMs: number[]): { inner: Worklo
       passes++;
       return loss;
     },
-    evaluate: (size) => inner.evaluate(size),
+    testSize: inner.testSize,
+    evaluate: (size, split) => inner.evaluate(size, split),
     dispose: () => inner.dispose(),
   };
   if (inner.lossAndGradients) {
@@ -183,6 +207,7 @@ export function readRunConfig(dir: string): RunConfig {
 export async function runExperiment(config: RunConfig, options: RunOptions = {}): Promise<RunResult> {
   const progress = options.progress ?? silentProgress;
   const adapter = methodAdapter(config.method);
+  checkTrainableAllowed(config, adapter.choosesTrainable === true);
   let dir: string;
   if (options.resume) {
     if (!config.out) throw new ConfigError('--resume needs the run folder (out)');
@@ -213,6 +238,7 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
     const engine = new Engine(backend, ledger);
     inner = await createWorkload({ task: config.task, model: config.model, taskOptions: config.taskOptions, seed: config.seed, engine });
     counted = countingWorkload(inner, forwardMs);
+    if (config.trainable !== null) applyTrainable(inner.params, config.trainable);
     const setupStart = performance.now();
     method = await adapter.create({
       workload: counted.workload, options: config.options, lr, weightDecay: config.weightDecay,
@@ -262,14 +288,20 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       firstLoss: null,
       lastLoss: null,
       lastEval: null,
+      smoothedLoss: NO_LOSSES,
+      selected: null,
+      firstReached: emptyFirstReached(config.accuracyTargets),
+      finalEvaluated: false,
       peakBytes: peakOf(ledger),
       metricsBytes: 0,
       zoLogBytes: 0,
       method: null,
     };
+    if (options.resume && fileSize(paths.zoLog) > 0) checkZoLogResumable(readFileSync(paths.zoLog, 'utf8').split('\n', 1)[0]!, paths.zoLog);
     if (options.resume && existsSync(paths.checkpoint)) {
       const checkpoint = readCheckpoint(paths.checkpoint);
-      state = checkpoint.state as RunState;
+      // fields a checkpoint of an older zolo lacks keep their fresh values
+      state = { ...state, ...(checkpoint.state as Partial<RunState>) };
       const paramValues = new Map<string, Float32Array>();
       const methodTensors: Record<string, Float32Array> = {};
       for (const [name, entry] of checkpoint.tensors) {
@@ -310,12 +342,28 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
     let divergedAtStep: number | null = null;
     // Memory columns report training (or, for zero-shot, inference at the training batch size):
     // evaluation runs at its own batch size, so its peak is kept out of the measurement window.
-    const evaluate = async (): Promise<EvalResult> => {
+    const evaluate = async (split: EvalSplit): Promise<EvalResult> => {
       state.peakBytes = peakOf(ledger, state.peakBytes);
-      const result = await workload.evaluate(config.evalSize);
+      const result = await workload.evaluate(config.evalSize, split);
       ledger.resetPeaks();
       return result;
     };
+    const selectBy = resolvedSelectBy(config);
+    /**
+     * Evaluates validation at the current weights, updates the selection and first-reached records,
+     * and evaluates test when the point is a new best; returns what the metrics line carries.
+     */
+    const evaluatePoint = async (point: EvalPoint, isFinal: boolean): Promise<{ eval: EvalResult; test?: EvalResult }> => {
+      const validation = await evaluate('validation');
+      state.lastEval = validation;
+      state.finalEvaluated = isFinal;
+      state.firstReached = updateFirstReached(state.firstReached, config.accuracyTargets, validation.accuracy, point);
+      if (!isNewBest(selectBy, validation, state.selected?.validation ?? null, isFinal)) return { eval: validation };
+      const test = await evaluate('test');
+      state.selected = { ...point, by: selectBy, validation, test };
+      return { eval: validation, test };
+    };
+    const pointNow = (wallMs: number): EvalPoint => ({ step: state.step, forwardPasses: state.forwardPasses, wallSeconds: wallMs / 1000 });
     if (adapter.family === 'zero-shot' && state.step === 0) {
       const loss = await counted.inner.loss(new BatchSampler(workload.trainSize, config.batchSize, config.seed).indicesAt(0));
       state.firstLoss = loss;
@@ -333,28 +381,33 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
     progress.start(options.label ?? `${config.method}`, totalSteps, state.step);
 
     if (state.step === 0 && config.evalInterval > 0 && totalSteps > 0 && state.lastEval === null) {
-      state.lastEval = await evaluate();
-      logLine({ step: 0, forwardPasses: 0, trainLoss: null, lr, wallMs: wallNow(), eval: state.lastEval });
+      const wallMs = wallNow();
+      const evaluated = await evaluatePoint(pointNow(wallMs), false);
+      logLine({ step: 0, forwardPasses: 0, trainLoss: null, lr, wallMs, ...evaluated });
     }
 
+    const budgetSpent = (): 'forwardPasses' | 'wallSeconds' | null => {
+      if (forwardBudget !== null && state.forwardPasses >= forwardBudget) return 'forwardPasses';
+      if (wallBudgetMs !== null && wallNow() >= wallBudgetMs) return 'wallSeconds';
+      return null;
+    };
     while (state.step < totalSteps) {
-      if (forwardBudget !== null && state.forwardPasses >= forwardBudget) {
-        stoppedBy = 'forwardPasses';
+      const spent = budgetSpent();
+      if (spent !== null) {
+        stoppedBy = spent;
         break;
       }
-      if (wallBudgetMs !== null && wallNow() >= wallBudgetMs) {
-        stoppedBy = 'wallSeconds';
-        break;
-      }
-      const stepLr = learningRateAt(config.lrSchedule, lr, state.step, totalSteps);
+      const stepLr = learningRateAt(config, lr, state.step, totalSteps);
       const stepStart = performance.now();
       const result = await method.step(sampler!.indicesAt(state.step), { step: state.step, lr: stepLr });
       stepMs.push(performance.now() - stepStart);
-      if (!Number.isFinite(result.loss)) {
+      const smoothedLoss = addLoss(state.smoothedLoss, result.loss);
+      if (hasDiverged(result.loss, smoothedLoss, state.firstLoss ?? result.loss, config.divergeFactor)) {
         divergedAtStep = state.step;
         stoppedBy = 'divergence';
         break;
       }
+      state.smoothedLoss = smoothedLoss;
       state.step++;
       state.forwardPasses = counted.passes() - startForward;
       state.firstLoss ??= result.loss;
@@ -362,11 +415,10 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       state.wallMs = wallNow();
       if (result.log !== undefined) appendFileSync(paths.zoLog, `${JSON.stringify(result.log)}\n`);
       const evaluateNow = config.evalInterval > 0 && state.step % config.evalInterval === 0;
-      if (evaluateNow) state.lastEval = await evaluate();
+      // a point after which the loop stops is the final one (a wall budget crossed during this evaluation is caught below)
+      const evaluated = evaluateNow ? await evaluatePoint(pointNow(state.wallMs), state.step === totalSteps || budgetSpent() !== null) : null;
       if (evaluateNow || state.step % config.logInterval === 0 || state.step === totalSteps) {
-        const line: MetricsLine = { step: state.step, forwardPasses: state.forwardPasses, trainLoss: result.loss, lr: stepLr, wallMs: state.wallMs };
-        if (evaluateNow) line.eval = state.lastEval!;
-        logLine(line);
+        logLine({ step: state.step, forwardPasses: state.forwardPasses, trainLoss: result.loss, lr: stepLr, wallMs: state.wallMs, ...evaluated });
       }
       progress.step(state.step, { loss: result.loss, forwardPasses: state.forwardPasses, ...(evaluateNow ? { accuracy: state.lastEval!.accuracy } : {}) });
       if (config.checkpointEvery > 0 && state.step % config.checkpointEvery === 0) await saveCheckpoint();
@@ -376,13 +428,12 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
     let finalEval: EvalResult | null = null;
     const files: string[] = [FILES.config, FILES.metrics];
     if (divergedAtStep === null) {
-      const evaluatedNow = config.evalInterval > 0 && state.step > 0 && state.step % config.evalInterval === 0 && state.lastEval !== null;
-      const evaluation = evaluatedNow ? state.lastEval! : await evaluate();
-      if (!evaluatedNow) {
-        state.lastEval = evaluation;
-        logLine({ step: state.step, forwardPasses: state.forwardPasses, trainLoss: state.lastLoss, lr, wallMs: wallNow(), eval: evaluation });
+      if (!state.finalEvaluated) {
+        const wallMs = wallNow();
+        const evaluated = await evaluatePoint(pointNow(wallMs), true);
+        logLine({ step: state.step, forwardPasses: state.forwardPasses, trainLoss: state.lastLoss, lr, wallMs, ...evaluated });
       }
-      finalEval = evaluation;
+      finalEval = state.lastEval;
       await saveCheckpoint();
       files.push(FILES.checkpoint);
       if (config.saveWeights) {
@@ -411,14 +462,13 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       totalParams: workload.params.count(),
       trainLoss: { first: state.firstLoss, last: state.lastLoss },
       eval: finalEval,
+      selected: state.selected,
+      firstReached: state.firstReached,
       memory: { peakBytes: peakOf(ledger, state.peakBytes) },
       timing: { stepMsMedian: median(stepMs), forwardMsMedian: median(forwardMs), wallSeconds: wallNow() / 1000 },
       files: [...files, FILES.summary],
+      classCounts: classCountsOf(workload, config.evalSize),
     };
-    if (method.evaluate && finalEval !== null && summary.selected == null) {
-      summary.selected = { step: state.step, forwardPasses: state.forwardPasses, wallSeconds: summary.timing.wallSeconds, by: 'last', validation: finalEval, test: await method.evaluate(config.evalSize, 'test') };
-    }
-    summary.classCounts = classCountsOf(workload, config.evalSize);
     writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
     progress.stop(divergedAtStep === null ? `done: ${describeOutcome(summary)}` : `diverged at step ${divergedAtStep}`);
     return { dir, summary };
@@ -432,5 +482,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
 export function describeOutcome(summary: RunSummary): string {
   if (summary.status === 'diverged') return `diverged at step ${summary.divergedAtStep}`;
   const accuracy = summary.eval ? `${(100 * summary.eval.accuracy).toFixed(1)}% accuracy` : 'no eval';
-  return `${accuracy}, ${summary.steps} steps, ${summary.forwardPasses} forward passes`;
+  const selected = summary.selected;
+  const held = selected?.test ? `; selected by ${selected.by}: step ${selected.step}, test ${(100 * selected.test.accuracy).toFixed(1)}%` : '';
+  return `${accuracy}, ${summary.steps} steps, ${summary.forwardPasses} forward passes${held}`;
 }

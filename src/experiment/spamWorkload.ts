@@ -7,11 +7,12 @@
  * MeZO does — "<e-mail> … This message is" scored by the label words' logits (src/nn
  * promptClassifier.ts); head "classifier" uses the encoder's classification head.
  *
- * Data: the fixed train/validation/test split (docs/data.md). `taskOptions.shots` = k takes a balanced
- * k-per-class subset of train drawn with `taskOptions.dataSeed` (MeZO's k-shot protocol, default
- * data seed 0, independent of the run seed); null trains on the whole split. Validation is always
- * the full split (or its first evalSize examples, balanced by the split's fixed order). Every split's
- * labels and pooled hidden-state features are offered to the baselines (majority, linear probe).
+ * Data: the fixed train/validation/test split (docs/data.md). `taskOptions.shots` = k takes a
+ * balanced k-per-class subset of train drawn with `taskOptions.dataSeed` (MeZO's k-shot protocol,
+ * default data seed 0, independent of the run seed); null trains on the whole split. Validation and
+ * test are always the full splits (or their first evalSize examples, balanced by the split's fixed
+ * order); the runner evaluates test only at the validation-selected points. Every split's labels and
+ * pooled hidden-state features are offered to the baselines (majority, linear probe).
  */
 import { copyFileSync, existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -28,7 +29,7 @@ import { release } from '../nn/model.ts';
 import { PromptClassifier } from '../nn/promptClassifier.ts';
 import { type ParamGradCallback, valueAndGrad } from '../nn/tape.ts';
 import { issueToConfigError } from './config.ts';
-import { registerWorkload, type Batch, type DataSplit, type EvalResult, type Workload, type WorkloadRequest } from './workload.ts';
+import { registerWorkload, type Batch, type DataSplit, type EvalResult, type EvalSplit, type Workload, type WorkloadRequest } from './workload.ts';
 
 export const SPAM_TASK = 'spam';
 
@@ -123,7 +124,7 @@ export async function createSpamWorkload(request: WorkloadRequest): Promise<Work
   if (seq > context) throw new ConfigError(`taskOptions.seq must be at most the model's context of ${context} tokens, got ${seq}`);
   const format = card.head === 'prompt' ? 'prompt' : 'classifier';
   const splits = tasksFor(dir, card, tokenizer, { ...options, seq }, format);
-  const { train, validation } = splits;
+  const { train, validation, test } = splits;
 
   let model: PromptClassifier | EncoderClassifier;
   if (format === 'prompt') {
@@ -140,6 +141,7 @@ export async function createSpamWorkload(request: WorkloadRequest): Promise<Work
     params: model.params,
     trainSize: train.size,
     validationSize: validation.size,
+    testSize: test.size,
     loss: (batch: Batch) => model.loss(train.batchOf(batch)),
     async lossAndGradients(batch: Batch, onParamGrad?: ParamGradCallback) {
       const data = train.batchOf(batch);
@@ -147,13 +149,14 @@ export async function createSpamWorkload(request: WorkloadRequest): Promise<Work
       return { loss, gradients: grads };
     },
     linears: () => model.linears(),
-    async evaluate(size: number): Promise<EvalResult> {
-      const count = size === 0 ? validation.size : Math.min(size, validation.size);
+    async evaluate(size: number, split: EvalSplit): Promise<EvalResult> {
+      const examples = split === 'test' ? test : validation;
+      const count = size === 0 ? examples.size : Math.min(size, examples.size);
       let correct = 0;
       let lossSum = 0;
       for (let start = 0; start < count; start += EVAL_BATCH) {
         const indices = Array.from({ length: Math.min(EVAL_BATCH, count - start) }, (_, i) => start + i);
-        const data = validation.batchOf(indices);
+        const data = examples.batchOf(indices);
         const logits = model.forward(data);
         const scored = scoreLogits(await logits.read(), data.labels, classes);
         release(logits);

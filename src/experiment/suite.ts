@@ -60,6 +60,7 @@ export function knownNames(): NameRegistries {
     tasks: registeredTasks(),
     backends: registeredBackends(),
     checkOptions: (method, options) => methodAdapter(method).checkOptions(options),
+    choosesTrainable: (method) => methodAdapter(method).choosesTrainable === true,
   };
 }
 

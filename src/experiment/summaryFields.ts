@@ -1,29 +1,8 @@
 /**
- * Summary fields the reports read beyond the counters: which evaluated point a run reports
- * (`selected`, with the test split scored there), when it first reached each validation-accuracy
- * target (`firstReached`), and the class counts of the evaluated splits (`classCounts`, from which
- * the class prior follows when a suite has no majority run). Older summaries lack them; the
- * reports then fall back to the final evaluation and the metrics curve.
+ * The summary's class counts of the evaluated splits (`classCounts`), from which the reports take the
+ * class prior when a suite has no majority run. Older summaries lack them.
  */
-import type { DataSplit, EvalResult, Workload } from './workload.ts';
-
-/** Where a run was when a point was evaluated. */
-export interface ReportedPoint {
-  step: number;
-  forwardPasses: number;
-  wallSeconds: number;
-}
-
-export interface SelectedResult extends ReportedPoint {
-  /** the rule that chose the point (validation only; e.g. "val-accuracy", "last"). */
-  by: string;
-  validation: EvalResult;
-  /** the test split at this point; null when it was not evaluated there. */
-  test: EvalResult | null;
-}
-
-/** Keyed by the target as written (`String(0.85)` = "0.85"). */
-export type FirstReachedMap = Record<string, ReportedPoint | null>;
+import type { DataSplit, Workload } from './workload.ts';
 
 /** Examples per class of the evaluated part of each split (train: all of it; validation/test: the first evalSize). */
 export type ClassCounts = Record<DataSplit, number[]>;

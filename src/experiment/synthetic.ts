@@ -5,7 +5,8 @@
  *
  * Data: class c ∈ {0..K−1} has mean μ_c ~ N(0, separation²·I_d); an example of class c is
  * μ_c + N(0, I_d). Labels are balanced (example i has class i mod K). Everything is drawn from
- * seedrandom(`blobs:${dataSeed}`), independent of the run seed, so every run sees the same data.
+ * seedrandom(`blobs:${dataSeed}`), independent of the run seed, so every run sees the same data;
+ * train, validation and test are three independent draws of the same mixture.
  * Model: logits = x Wᵀ + b, W [K, d] and b [K] initialised to zero (the loss starts at ln K).
  * Gradient (exact): dL/dlogits = (softmax(logits) − onehot)/B, dW = dlogitsᵀ x, db = Σ_rows dlogits.
  */
@@ -17,7 +18,7 @@ import * as ops from '../tensor/ops.ts';
 import { ParamStore } from '../tensor/params.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { issueToConfigError } from './config.ts';
-import { registerWorkload, type Batch, type LossAndGradients, type Workload, type WorkloadRequest } from './workload.ts';
+import { registerWorkload, type Batch, type EvalSplit, type LossAndGradients, type Workload, type WorkloadRequest } from './workload.ts';
 
 export const SYNTHETIC_BLOBS = 'synthetic-blobs';
 
@@ -26,6 +27,7 @@ const blobsOptionsSchema = z.strictObject({
   features: z.number().int().min(1).max(4096).default(16).describe('an integer in [1, 4096]'),
   trainSize: z.number().int().min(1).max(1_000_000).default(512).describe('an integer in [1, 1000000]'),
   validationSize: z.number().int().min(1).max(1_000_000).default(256).describe('an integer in [1, 1000000]'),
+  testSize: z.number().int().min(1).max(1_000_000).default(256).describe('an integer in [1, 1000000]'),
   separation: z.number().positive().finite().default(0.6).describe('a number > 0'),
   dataSeed: z.number().int().min(0).default(0).describe('an integer ≥ 0'),
 });
@@ -44,7 +46,7 @@ interface Split {
   labels: Int32Array; // [n]
 }
 
-function drawBlobs(options: BlobsOptions): { train: Split; validation: Split } {
+function drawBlobs(options: BlobsOptions): Record<'train' | EvalSplit, Split> {
   const rng = seedrandom(`blobs:${options.dataSeed}`);
   const { classes, features: d } = options;
   const means = Array.from({ length: classes }, () => Array.from({ length: d }, () => options.separation * gaussian(rng)));
@@ -58,7 +60,8 @@ function drawBlobs(options: BlobsOptions): { train: Split; validation: Split } {
     }
     return { features, labels };
   };
-  return { train: draw(options.trainSize), validation: draw(options.validationSize) };
+  // test is drawn last so adding it left the train and validation draws of a data seed unchanged
+  return { train: draw(options.trainSize), validation: draw(options.validationSize), test: draw(options.testSize) };
 }
 
 function gather(split: Split, indices: readonly number[], d: number): Split {
@@ -97,6 +100,7 @@ export async function createBlobsWorkload(request: WorkloadRequest): Promise<Wor
     params,
     trainSize: options.trainSize,
     validationSize: options.validationSize,
+    testSize: options.testSize,
     async loss(batch: Batch): Promise<number> {
       const split = gather(data.train, batch, d);
       const { input, logits } = logitsOf(split, batch.length);
@@ -119,7 +123,12 @@ export async function createBlobsWorkload(request: WorkloadRequest): Promise<Wor
       const dWeight = ops.matmul(dLogits, input, { transA: true, category: 'gradient' });
       const dBias = ops.reduce('sum', dLogits, 0, 'gradient');
       for (const t of [input, logits, probabilities, target, residual, dLogits]) t.dispose();
-      const gradients = new Map([[weight, dWeight], [bias, dBias]]);
+      // the contract is one gradient per trainable parameter (a run's `trainable` may freeze either)
+      const gradients = new Map<typeof weight, Tensor>();
+      for (const [param, grad] of [[weight, dWeight], [bias, dBias]] as const) {
+        if (param.trainable) gradients.set(param, grad);
+        else grad.dispose();
+      }
       if (!onParamGrad) return { loss, gradients };
       for (const [param, grad] of gradients) {
         onParamGrad(param, grad);
@@ -127,9 +136,10 @@ export async function createBlobsWorkload(request: WorkloadRequest): Promise<Wor
       }
       return { loss, gradients: new Map() };
     },
-    async evaluate(size: number) {
-      const n = size === 0 ? options.validationSize : Math.min(size, options.validationSize);
-      const split = gather(data.validation, Array.from({ length: n }, (_, i) => i), d);
+    async evaluate(size: number, which: EvalSplit) {
+      const available = data[which].labels.length;
+      const n = size === 0 ? available : Math.min(size, available);
+      const split = gather(data[which], Array.from({ length: n }, (_, i) => i), d);
       const { input, logits } = logitsOf(split, n);
       const loss = await ops.crossEntropyMean(logits, split.labels);
       const values = await logits.read();

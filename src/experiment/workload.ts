@@ -16,6 +16,9 @@ import type { Param, ParamStore } from '../tensor/params.ts';
 /** Indices into the training split; the workload turns them into model inputs. */
 export type Batch = readonly number[];
 
+/** The held-out splits: validation steers every choice (selection, early stopping); test is only reported. */
+export type EvalSplit = 'validation' | 'test';
+
 /** The task's data splits, for what reads a whole split (baselines, class priors). */
 export const DATA_SPLITS = ['train', 'validation', 'test'] as const;
 export type DataSplit = (typeof DATA_SPLITS)[number];
@@ -38,6 +41,8 @@ export interface Workload {
   readonly trainSize: number;
   /** number of validation examples. */
   readonly validationSize: number;
+  /** number of test examples. */
+  readonly testSize: number;
   /** Mean training loss of a batch: one forward pass, no gradients. */
   loss(batch: Batch): Promise<number>;
   /**
@@ -48,8 +53,8 @@ export interface Workload {
   lossAndGradients?(batch: Batch, onParamGrad?: ParamGradCallback): Promise<LossAndGradients>;
   /** The model's Linear layers by module path, where adapters attach; absent for models without any. */
   linears?(): ReadonlyMap<string, Linear>;
-  /** Accuracy and mean loss on the first `size` validation examples (0 = all). */
-  evaluate(size: number): Promise<EvalResult>;
+  /** Accuracy and mean loss on the first `size` examples of a held-out split (0 = all). */
+  evaluate(size: number, split: EvalSplit): Promise<EvalResult>;
   /**
    * Saves the current weights as one self-contained model file at `path` (src/nn checkpoint format
    * plus whatever card `zolo predict` needs). Absent when the model has no saved form; the runner

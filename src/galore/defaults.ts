@@ -5,8 +5,13 @@
 
 /** GaLore projector defaults (galore.md §2.3, §7: GaLoreProjector class / HF Trainer). */
 export const GALORE_DEFAULTS = {
-  /** r: HF Trainer default 128 (galore.md §7); zolo's tiny model has min(m, n) = 128, so pick r explicitly for it. */
-  rank: 128,
+  /**
+   * r when none is given: a quarter of each projected matrix's smaller side, ⌊min(m, n)/4⌋ (≥ 1) —
+   * the ratio of the paper's pretraining recipes (r / d_model 60M: 128 / 512, 350M: 256 / 1024,
+   * 1B: 512 / 2048; galore.md §4.2, Table 2). A fixed r (the HF Trainer's 128, galore.md §7) would be full rank, no saving, for a
+   * model as small as zolo's tiny (min(m, n) = 128).
+   */
+  rankFraction: 0.25,
   /** T = update_proj_gap: 200 (GaLoreProjector class, HF Trainer, all pretraining recipes; galore.md §2.3, §2.8). */
   updateGap: 200,
   /** α = scale: 0.25 (paper App. C.1 pretraining recipes and HF Trainer; galore.md §2.6). */
@@ -16,6 +21,14 @@ export const GALORE_DEFAULTS = {
   /** target modules: names containing "attn" or "mlp" (torchrun_main.py; galore.md §2.8). zolo's groups map to these. */
   targetModules: 'attention+mlp',
 } as const;
+
+/** The default GaLore rank of an m×n matrix: ⌊min(m, n) · rankFraction⌋, at least 1. */
+export function defaultGaLoreRank(rows: number, cols: number): number {
+  return Math.max(1, Math.floor(Math.min(rows, cols) * GALORE_DEFAULTS.rankFraction));
+}
+
+/** The rule above in words, for `zolo config --print` and help texts. */
+export const DEFAULT_GALORE_RANK_RULE = 'floor(min(m, n) / 4), at least 1, of each projected m×n matrix';
 
 /** Randomized range finder (Halko, Martinsson & Tropp 2011, Alg. 4.4): p = 10 oversampling, q = 2 power iterations are their recommended defaults (§4.2, §4.5). */
 export const RANDOMIZED_SVD_DEFAULTS = {

@@ -96,11 +96,12 @@ export class GaLoreAdamW extends ParamWiseOptimizer {
     this.momentsAtRefresh = assertOneOf('galore.momentsAtRefresh', galore?.momentsAtRefresh ?? 'keep', ['keep', 'reset'] as const);
     this.projectorOptions = galore ? resolveProjectorOptions(stripUndefined(galore)) : null;
     const targets = galore ? selectTargets(this.params, galore.targetModules ?? GALORE_DEFAULTS.targetModules) : [];
-    if (galore && targets.length > 0) {
+    const fixedRank = this.projectorOptions?.rank ?? null;
+    if (fixedRank !== null && targets.length > 0) {
       const largest = Math.max(...targets.map((p) => Math.min(p.tensor.shape[0]!, p.tensor.shape[1]!)));
-      if (this.projectorOptions!.rank > largest) {
+      if (fixedRank > largest) {
         throw new ConfigError(
-          `galore.rank ${this.projectorOptions!.rank} exceeds min(m, n) = ${largest} of every target matrix; allowed: 1..${largest} ` +
+          `galore.rank ${fixedRank} exceeds min(m, n) = ${largest} of every target matrix; allowed: 1..${largest} ` +
             '(ranks above a single matrix\'s min(m, n) are capped per matrix, as in the reference)',
         );
       }

@@ -16,7 +16,7 @@ import { ConfigError, assertOneOf } from '../kernels/errors.ts';
 import { type TransformerConfig, presetConfig } from '../nn/config.ts';
 import { LORA_DEFAULTS } from '../nn/adapters/lora.ts';
 import type { ParamGroup } from '../tensor/params.ts';
-import { EIGHT_BIT_DEFAULTS, GALORE_DEFAULTS } from './defaults.ts';
+import { defaultGaLoreRank, EIGHT_BIT_DEFAULTS, GALORE_DEFAULTS } from './defaults.ts';
 import { LORA_BASELINE_TARGETS } from './lora.ts';
 import { chooseSide, type ProjectionType, projectedShape } from './projector.ts';
 import { eightBitPairBytes } from './quantize8bit.ts';
@@ -51,6 +51,7 @@ export const MEMORY_METHODS = [
 export type MemoryMethod = (typeof MEMORY_METHODS)[number];
 
 export interface MemoryOptions {
+  /** GaLore rank r; unset = a quarter of each projected matrix's smaller side (defaultGaLoreRank). */
   rank?: number;
   projectionType?: ProjectionType;
   /** GaLore's per-layer updates (gradients in flight only). */
@@ -164,7 +165,7 @@ function isGaLoreTarget(param: ParamShape): boolean {
 export function estimateMemory(architecture: Architecture, method: string, options: MemoryOptions = {}): MemoryEstimate {
   const chosen = assertOneOf('method', method, MEMORY_METHODS);
   const e = options.elementBytes ?? 4;
-  const rank = options.rank ?? GALORE_DEFAULTS.rank;
+  const rank = options.rank ?? null;
   const type = options.projectionType ?? GALORE_DEFAULTS.projectionType;
   const { blockSize, minQuantizedSize } = EIGHT_BIT_DEFAULTS;
   const galore = chosen.startsWith('galore-');
@@ -205,7 +206,7 @@ export function estimateMemory(architecture: Architecture, method: string, optio
       let shape = param.shape;
       if (galore && isGaLoreTarget(param)) {
         const [m, n] = param.shape as [number, number];
-        const k = Math.min(rank, m, n);
+        const k = rank === null ? defaultGaLoreRank(m, n) : Math.min(rank, m, n);
         const side = chooseSide(type, m, n);
         shape = projectedShape(side, m, n, k);
         const basis = side === 'full' ? (m + n) * k : (side === 'left' ? m : n) * k;

@@ -20,9 +20,9 @@
  * (`onNonFinite: 'skip'`; §6.18). Tolerances: P is orthonormal to float32 rounding (~1e-6).
  */
 import { ConfigError, ZoloError, assertOneOf, assertPositiveInteger } from '../kernels/errors.ts';
-import { NoisePurpose, streamId } from '../kernels/rng.ts';
+import { BuiltinNoisePurpose, noiseKey } from '../kernels/noiseStreams.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
-import { ADAPTIVE_GAP_DEFAULTS, GALORE_DEFAULTS, RANDOMIZED_SVD_DEFAULTS } from './defaults.ts';
+import { ADAPTIVE_GAP_DEFAULTS, defaultGaLoreRank, GALORE_DEFAULTS, RANDOMIZED_SVD_DEFAULTS } from './defaults.ts';
 import { requireSized } from './moments.ts';
 import { exactTopSvd, randomizedTopSvd, type TopSingular } from './svd.ts';
 
@@ -45,7 +45,8 @@ export interface AdaptiveGapOptions {
 }
 
 export interface ProjectorOptions {
-  rank: number;
+  /** r, capped per matrix at min(m, n); null = defaultGaLoreRank(m, n), a quarter of the smaller side. */
+  rank: number | null;
   /** T: steps between refreshes (ignored when `adaptive` is set). */
   updateGap: number;
   type: ProjectionType;
@@ -58,7 +59,7 @@ export interface ProjectorOptions {
 }
 
 export const DEFAULT_PROJECTOR_OPTIONS: ProjectorOptions = {
-  rank: GALORE_DEFAULTS.rank,
+  rank: null,
   updateGap: GALORE_DEFAULTS.updateGap,
   type: GALORE_DEFAULTS.projectionType,
   svd: 'exact',
@@ -72,7 +73,7 @@ export const DEFAULT_PROJECTOR_OPTIONS: ProjectorOptions = {
 /** Validates user options (names the field and the allowed values) and fills defaults. */
 export function resolveProjectorOptions(options: Partial<ProjectorOptions> = {}): ProjectorOptions {
   const resolved = { ...DEFAULT_PROJECTOR_OPTIONS, ...options };
-  assertPositiveInteger('galore.rank', resolved.rank);
+  if (resolved.rank !== null) assertPositiveInteger('galore.rank', resolved.rank);
   assertPositiveInteger('galore.updateGap (T)', resolved.updateGap);
   assertOneOf('galore.type', resolved.type, PROJECTION_TYPES);
   assertOneOf('galore.svd', resolved.svd, SVD_METHODS);
@@ -155,7 +156,7 @@ export class GradientProjector {
     const [m, n] = shape as [number, number];
     this.rows = m;
     this.cols = n;
-    this.rank = Math.min(options.rank, m, n);
+    this.rank = options.rank === null ? defaultGaLoreRank(m, n) : Math.min(options.rank, m, n);
     this.side = chooseSide(options.type, m, n);
     this.left = this.side === 'right' ? null : engine.zeros([m, this.rank], 'optimizerState');
     this.rightT = this.side === 'left' ? null : engine.zeros([this.rank, n], 'optimizerState');
@@ -216,8 +217,7 @@ export class GradientProjector {
         oversampling: this.options.oversampling,
         powerIterations: this.options.powerIterations,
         // a fresh test matrix per refresh, reproducible from (seed, parameter, refresh number)
-        seed: (this.options.seed + Math.imul(this.svdCalls + 1, 0x9e3779b1)) >>> 0,
-        stream: streamId(this.streamIndex, NoisePurpose.lowRankU),
+        key: noiseKey((this.options.seed + Math.imul(this.svdCalls + 1, 0x9e3779b1)) >>> 0, this.streamIndex, BuiltinNoisePurpose.galoreRandomizedSvd),
       });
     if (this.left) this.engine.backend.write(this.left.buffer, Float32Array.from(top.left!));
     if (this.rightT) this.engine.backend.write(this.rightT.buffer, Float32Array.from(top.rightT!));

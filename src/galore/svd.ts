@@ -10,7 +10,7 @@
  *   only makes our projector closer to the true singular vectors, never further).
  * - `randomizedTopSvd`: Halko, Martinsson & Tropp (2011) Alg. 4.4 (randomized subspace
  *   iteration) + Alg. 5.1 (direct SVD of the small B = QᵀA), with the Gaussian test matrix drawn
- *   from zolo's counter RNG so a refresh is reproducible from (seed, stream). Error (their
+ *   from zolo's counter RNG so a refresh is reproducible from its noise stream (seed, parameter, purpose galore.randomizedSvd). Error (their
  *   Thm 10.6 / Cor. 10.10): E‖A − QQᵀA‖ ≤ [1 + 4√(k+p)/(p−1)·√min(m,n)]^{1/(2q+1)} σ_{k+1};
  *   exact (to rounding) whenever rank(A) ≤ k + p.
  *
@@ -18,7 +18,7 @@
  * rotation within equal singular values), so callers compare subspaces (galore.md §6.11).
  */
 import { Matrix, SVD } from 'ml-matrix';
-import { fillNormals } from '../kernels/rng.ts';
+import { fillNoiseNormals, type NoiseKey } from '../kernels/noiseStreams.ts';
 import { matmulRaw } from '../tensortrain/dense.ts';
 
 export interface TopSingular {
@@ -66,8 +66,8 @@ export interface RandomizedOptions {
   oversampling: number;
   /** q: power (subspace) iterations; each costs two passes over A. */
   powerIterations: number;
-  seed: number;
-  stream: number;
+  /** the noise stream of the Gaussian test matrix Ω and of the fallback columns. */
+  key: NoiseKey;
 }
 
 /** Randomized top-k SVD (Halko et al. 2011, Alg. 4.4 + 5.1). Same contract as exactTopSvd. */
@@ -78,11 +78,13 @@ export function randomizedTopSvd(
   const samples = Math.min(rank + options.oversampling, m, n);
   const A = Float64Array.from(a as ArrayLike<number>);
   const omega = new Float64Array(n * samples);
-  fillNormals(omega, options.seed, options.stream);
-  let Q = orthonormalColumns(matmulRaw(A, omega, m, n, samples), m, samples, options);
+  fillNoiseNormals(omega, options.key);
+  // fallback columns are drawn past Ω's n·samples elements of the same stream
+  const fallback = { key: options.key, offset: n * samples };
+  let Q = orthonormalColumns(matmulRaw(A, omega, m, n, samples), m, samples, fallback);
   for (let iteration = 0; iteration < options.powerIterations; iteration++) {
-    const Z = orthonormalColumns(multiplyTransA(A, Q, m, n, samples), n, samples, options);
-    Q = orthonormalColumns(matmulRaw(A, Z, m, n, samples), m, samples, options);
+    const Z = orthonormalColumns(multiplyTransA(A, Q, m, n, samples), n, samples, fallback);
+    Q = orthonormalColumns(matmulRaw(A, Z, m, n, samples), m, samples, fallback);
   }
   // B = QᵀA (samples×n); its SVD B = Ũ Σ Vᵀ gives A ≈ (QŨ) Σ Vᵀ.
   const B = multiplyTransA(Q, A, m, samples, n);
@@ -113,7 +115,7 @@ function multiplyTransA(A: Float64Array, B: Float64Array, r: number, k: number, 
  * (Y rank-deficient, e.g. a gradient of rank < k + p) is replaced by a fresh Gaussian column so Q
  * stays orthonormal; those directions then carry zero singular values in B.
  */
-function orthonormalColumns(Y: Float64Array, rows: number, cols: number, options: RandomizedOptions): Float64Array {
+function orthonormalColumns(Y: Float64Array, rows: number, cols: number, fallback: { key: NoiseKey; offset: number }): Float64Array {
   const column = new Float64Array(rows);
   for (let j = 0; j < cols; j++) {
     for (let i = 0; i < rows; i++) column[i] = Y[i * cols + j]!;
@@ -121,7 +123,7 @@ function orthonormalColumns(Y: Float64Array, rows: number, cols: number, options
     let norm = orthogonalizeAgainst(Y, column, rows, cols, j);
     if (!(norm > 1e-10 * original) || norm === 0) {
       // numerically dependent column: substitute a deterministic random direction
-      fillNormals(column, options.seed ^ 0x5bd1e995, options.stream, (j + 1) * rows);
+      fillNoiseNormals(column, fallback.key, fallback.offset + j * rows);
       norm = orthogonalizeAgainst(Y, column, rows, cols, j);
     }
     for (let i = 0; i < rows; i++) Y[i * cols + j] = column[i]! / norm;

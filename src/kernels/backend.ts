@@ -131,12 +131,14 @@ export interface Backend {
   ): void;
 
   // ---- ZO and optimizer fused ops
-  /** θ ← decay·θ + scale·z, z[i] = normal(seed, stream, i) regenerated on the fly, never stored. */
-  perturbInPlace(param: DeviceBuffer, seed: number, stream: number, scale: number, decay?: number): void;
-  /** out[i] = normal(seed, stream, offset + i). */
-  fillNormal(out: DeviceBuffer, seed: number, stream: number, offset?: number): void;
+  // The noise ops take the stream's two Threefry key words (key0, key1) = rng.ts's (seed, stream).
+  // ZO code derives them from (seed, tensor, purpose name) with `noiseKey` (noiseStreams.ts).
+  /** θ ← decay·θ + scale·z, z[i] = normal(key0, key1, i) regenerated on the fly, never stored. */
+  perturbInPlace(param: DeviceBuffer, key0: number, key1: number, scale: number, decay?: number): void;
+  /** out[i] = normal(key0, key1, offset + i). */
+  fillNormal(out: DeviceBuffer, key0: number, key1: number, offset?: number): void;
   /** out[i] = the raw 32 bits of element offset + i, returned to the host (for tests of the generator). */
-  randomBits(seed: number, stream: number, offset: number, count: number): Promise<Uint32Array>;
+  randomBits(key0: number, key1: number, offset: number, count: number): Promise<Uint32Array>;
   /**
    * One AdamW step in place. Moments m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²; then
    * θ ← θ − lr·c_t·m/(√v + eps) with c_t = √(1−β2^t)/(1−β1^t) (Hugging Face / GaLore convention,

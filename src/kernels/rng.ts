@@ -6,7 +6,8 @@
  * noise z of a ZO perturbation can be regenerated on any backend, in any order, on any number of
  * threads, and never needs to be stored. Key = (seed, stream); counter = (index >> 1, 0); the two
  * output words of one block give the two uniforms of one Box–Muller pair, so elements 2j and 2j+1
- * share a block (cos and sin branch).
+ * share a block (cos and sin branch). ZO noise does not pick (seed, stream) by hand: its key is
+ * derived from (seed, tensor, purpose name) by `noiseKey` (noiseStreams.ts), so streams cannot collide.
  *
  * Uniform bits are identical on every backend (integer arithmetic only). Normals go through
  * log/cos/sin, so backends agree to float rounding, not bitwise.
@@ -95,15 +96,4 @@ export function fillNormals(out: Float32Array | Float64Array, seed: number, stre
 /** Fills `out[j]` with the raw bits of element offset + j. */
 export function fillBits(out: Uint32Array, seed: number, stream: number, offset = 0): void {
   for (let j = 0; j < out.length; j++) out[j] = randomBitsAt(seed, stream, offset + j);
-}
-
-/**
- * Stream ids keep the noise of different tensors and purposes apart: tensor k's perturbation z,
- * LOZO's U and V factors and sparsity masks never share a stream (zo-estimators.md §7).
- */
-export const NoisePurpose = { z: 0, lowRankU: 1, lowRankV: 2, mask: 3 } as const;
-export type NoisePurpose = (typeof NoisePurpose)[keyof typeof NoisePurpose];
-
-export function streamId(tensorId: number, purpose: NoisePurpose = NoisePurpose.z): number {
-  return (tensorId * 4 + purpose) >>> 0;
 }

@@ -5,6 +5,7 @@
  */
 import type { BinaryOp, Dims3, ReduceOp, UnaryOp } from '../kernels/backend.ts';
 import { ShapeError } from '../kernels/errors.ts';
+import type { NoiseKey } from '../kernels/noiseStreams.ts';
 import type { MemoryCategory } from './ledger.ts';
 import { formatShape, type Shape, sizeOf, Tensor } from './tensor.ts';
 
@@ -296,18 +297,18 @@ export async function crossEntropyMean(logits: Tensor, targets: Int32Array): Pro
 
 // ---------------------------------------------------------------- ZO
 
-/** θ ← decay·θ + scale·z(seed, stream), z regenerated, never stored. */
-export function perturbInPlace(param: Tensor, seed: number, stream: number, scale: number, decay = 1): void {
+/** θ ← decay·θ + scale·z, z the normals of the stream with Threefry key `key`, regenerated, never stored. */
+export function perturbInPlace(param: Tensor, key: NoiseKey, scale: number, decay = 1): void {
   param.assertLive('perturbInPlace');
   if (!Number.isFinite(scale) || !Number.isFinite(decay)) {
     throw new ShapeError(`perturbInPlace: scale and decay must be finite, got scale=${scale}, decay=${decay} for tensor ${formatShape(param.shape)}`);
   }
-  param.backend.perturbInPlace(param.buffer, seed >>> 0, stream >>> 0, scale, decay);
+  param.backend.perturbInPlace(param.buffer, key.k0, key.k1, scale, decay);
 }
 
-/** A new tensor of standard normals z(seed, stream). */
-export function randomNormal(engine: Tensor['engine'], shape: Shape, seed: number, stream: number, category: Category): Tensor {
+/** A new tensor of standard normals z of the stream with Threefry key `key`. */
+export function randomNormal(engine: Tensor['engine'], shape: Shape, key: NoiseKey, category: Category): Tensor {
   const out = engine.zeros(shape, category);
-  engine.backend.fillNormal(out.buffer, seed >>> 0, stream >>> 0, 0);
+  engine.backend.fillNormal(out.buffer, key.k0, key.k1, 0);
   return out;
 }

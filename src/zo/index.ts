@@ -15,5 +15,5 @@ export { gaussianDirection } from './perturbations/gaussian.ts';
 export { applySeedTrickUpdate } from './optimizers/sgd.ts';
 export { stepSeedStream, windowSeed } from './seeds.ts';
 export type { LowRankDirection, LowRankState, MatrixFactors } from './perturbations/lowRank.ts';
-export { parseZoLog, replayZo, ZO_LOG_FILE, zoLogHeader, zoLogStep } from './replay.ts';
+export { checkZoLogResumable, parseZoLog, replayZo, ZO_LOG_FILE, zoLogHeader, zoLogStep } from './replay.ts';
 export type { ZoLog, ZoLogHeader, ZoLogParam, ZoLogStep } from './replay.ts';

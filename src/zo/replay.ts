@@ -6,21 +6,25 @@
  * order with the same scalars — so on a deterministic backend (cpu) the result is bit-for-bit the
  * trained parameters. Numbers survive JSON exactly (shortest round-trip float64 formatting).
  *
- * Format (version 1): the first line is a header, then one line per step in order.
- *   {"kind":"header","format":"zolo-zo-log","version":1,"method":"mezo","parts":{…},"options":{…},
+ * Format (version 2): the first line is a header, then one line per step in order.
+ *   {"kind":"header","format":"zolo-zo-log","version":2,"noise":2,"method":"mezo","parts":{…},"options":{…},
  *    "seed":42,"params":[{"name":"w","index":0,"shape":[3,4],"trainable":true},…],"start":"start.safetensors"}
  *   {"kind":"step","step":0,"lr":1e-6,"seeds":[…],"projectedGradients":[…]}   (+ "decision" for Cons)
  * A writer that can only emit one line per step may instead put the header object under a `header`
  * key of the step-0 line. `start` (optional) names the starting checkpoint relative to the log's folder.
+ * `noise` is the noise-stream format (NOISE_FORMAT_VERSION, noiseStreams.ts) the seeds expand under;
+ * version 1 logs (which have no `noise` field) used noise format 1 and are refused: the same seeds
+ * now give other z, so replaying them would silently build different weights.
  */
 import { ConfigError, FormatError } from '../kernels/errors.ts';
+import { NOISE_FORMAT_VERSION } from '../kernels/noiseStreams.ts';
 import type { ParamStore } from '../tensor/index.ts';
 import { createEstimator, type Estimator, type EstimatorState, type LoggedStep } from './estimator.ts';
 import type { Options, PresetParts, StepRecord } from './types.ts';
 
 export const ZO_LOG_FILE = 'zo-log.jsonl';
 export const ZO_LOG_FORMAT = 'zolo-zo-log';
-export const ZO_LOG_VERSION = 1;
+export const ZO_LOG_VERSION = 2;
 
 export interface ZoLogParam {
   name: string;
@@ -34,6 +38,8 @@ export interface ZoLogHeader {
   kind: 'header';
   format: typeof ZO_LOG_FORMAT;
   version: typeof ZO_LOG_VERSION;
+  /** the noise-stream format the seeds were drawn under. */
+  noise: typeof NOISE_FORMAT_VERSION;
   method: string;
   parts: PresetParts;
   options: Options;
@@ -59,6 +65,7 @@ export function zoLogHeader(estimator: Estimator, state: EstimatorState, extra: 
     kind: 'header',
     format: ZO_LOG_FORMAT,
     version: ZO_LOG_VERSION,
+    noise: NOISE_FORMAT_VERSION,
     method: estimator.method,
     parts: { perturbation: perturbation.name, schedule: schedule.name, difference: difference.name, optimizer: optimizer.name },
     options: { ...estimator.options },
@@ -76,14 +83,41 @@ export function zoLogStep(record: StepRecord): ZoLogStep {
 }
 
 function checkHeader(value: unknown, source: string): ZoLogHeader {
-  const header = value as ZoLogHeader;
-  if (header?.format !== ZO_LOG_FORMAT || header.version !== ZO_LOG_VERSION) {
-    throw new FormatError(`${source}: header is not a ${ZO_LOG_FORMAT} version ${ZO_LOG_VERSION} header`);
+  const raw = value as { format?: unknown; version?: unknown; noise?: unknown } | null;
+  if (raw?.format !== ZO_LOG_FORMAT) throw new FormatError(`${source}: header is not a ${ZO_LOG_FORMAT} header`);
+  // a version-1 header predates the field and was always noise format 1
+  const noise = raw.version === 1 && raw.noise === undefined ? 1 : raw.noise;
+  if (noise !== NOISE_FORMAT_VERSION) {
+    throw new FormatError(
+      `${source}: the log was written with noise format ${String(noise)}, this zolo regenerates noise with format ${NOISE_FORMAT_VERSION} ` +
+        `(stream keys hashed from seed, tensor and purpose name), so its seeds would give other perturbations and the run cannot be replayed. ` +
+        `Replay it with the zolo version that wrote it, or re-run the training to get a replayable log`,
+    );
   }
+  if (raw.version !== ZO_LOG_VERSION) {
+    throw new FormatError(`${source}: header version ${String(raw.version)} is not supported (this zolo reads ${ZO_LOG_FORMAT} version ${ZO_LOG_VERSION})`);
+  }
+  const header = value as ZoLogHeader;
   if (typeof header.method !== 'string' || !Array.isArray(header.params) || !Number.isInteger(header.seed)) {
     throw new FormatError(`${source}: header lacks method, seed or params`);
   }
   return header;
+}
+
+/**
+ * Refuses to append to a log whose header (in `firstLine`) names another noise format or log
+ * version: a resumed run would mix two kinds of z in one trajectory. A first line without a header
+ * (a method that logs none) passes.
+ */
+export function checkZoLogResumable(firstLine: string, source = ZO_LOG_FILE): void {
+  let entry: { kind?: unknown; header?: unknown } | null;
+  try {
+    entry = JSON.parse(firstLine);
+  } catch (error) {
+    throw new FormatError(`${source}:1: not JSON (${(error as Error).message})`);
+  }
+  const header = entry?.kind === 'header' ? entry : entry?.header;
+  if (header !== undefined) checkHeader(header, `${source}:1`);
 }
 
 /** Parses a log; `header` supplies the header when the text has none. */

@@ -30,9 +30,17 @@ const validConfig = fc.record(
     force: fc.boolean(),
     checkpointEvery: fc.integer({ min: 0, max: 10_000 }),
     saveWeights: fc.boolean(),
+    lrWarmup: fc.integer({ min: 0, max: 10_000 }),
+    lrStepEvery: fc.integer({ min: 1, max: 10_000 }),
+    lrStepFactor: fc.double({ min: 1e-6, max: 1, noNaN: true }),
+    trainable: fc.oneof(fc.constant(null), fc.array(fc.constantFrom('blocks.1.*', 'final_norm.*', 'head', 'embed.weight'), { minLength: 1, maxLength: 3 })),
+    selectBy: fc.constantFrom(null, 'val-accuracy', 'val-loss', 'last'),
+    accuracyTargets: fc.array(fc.double({ min: 0.01, max: 1, noNaN: true }), { maxLength: 4 }),
+    divergeFactor: fc.oneof(fc.constant(null), fc.constant(0), fc.double({ min: 1.001, max: 1e6, noNaN: true })),
   },
   { requiredKeys: ['method'] },
-);
+  // step decay needs its interval; every other schedule ignores it
+).map((input) => (input.lrSchedule === 'step' && input.lrStepEvery === undefined ? { ...input, lrStepEvery: 10 } : input));
 
 /** One bad value per kind: [field path, bad value]. Each must be rejected with the path named. */
 const invalidCases: [string[], unknown][] = [
@@ -56,6 +64,15 @@ const invalidCases: [string[], unknown][] = [
   [['options'], [1, 2]],
   [['method'], ''],
   [['method'], 42],
+  [['lrWarmup'], -1],
+  [['lrStepFactor'], 0],
+  [['lrStepFactor'], 1.5],
+  [['trainable'], []],
+  [['trainable'], 'blocks.1.*'],
+  [['selectBy'], 'test-accuracy'],
+  [['accuracyTargets'], 0.9],
+  [['divergeFactor'], 0.5],
+  [['divergeFactor'], -1],
 ];
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
@@ -95,13 +112,15 @@ describe('run config schema', () => {
 
   it('says what is allowed in the message', () => {
     expect(() => parseRunConfig({ method: 'mezo', steps: -3 })).toThrow('steps must be an integer ≥ 0 (0 = evaluate only), got -3');
-    expect(() => parseRunConfig({ method: 'mezo', lrSchedule: 'exp' })).toThrow('lrSchedule must be one of constant, linear, cosine, got "exp"');
+    expect(() => parseRunConfig({ method: 'mezo', lrSchedule: 'exp' })).toThrow('lrSchedule must be one of constant, linear, cosine, step, got "exp"');
+    expect(() => parseRunConfig({ method: 'mezo', accuracyTargets: [0.8, 1.2] })).toThrow('accuracyTargets.1 must be a number in (0, 1], got 1.2');
+    expect(() => parseRunConfig({ method: 'mezo', lrSchedule: 'step' })).toThrow('lrStepEvery must be an integer ≥ 1 when lrSchedule is "step", got 0');
     expect(() => parseRunConfig({ method: 'mezo', budget: { steps: 3 } })).toThrow('unknown key "budget.steps"; allowed in budget: forwardPasses, wallSeconds');
     expect(() => parseRunConfig({})).toThrow('method must be a method name (see `zolo methods`), got nothing');
   });
 
   it('checks method, task and backend names against the registries, listing the known ones', () => {
-    const known = { methods: ['mezo', 'lozo'], tasks: ['spam'], backends: ['cpu'], checkOptions: () => {} };
+    const known = { methods: ['mezo', 'lozo'], tasks: ['spam'], backends: ['cpu'], checkOptions: () => {}, choosesTrainable: (method: string) => method === 'lozo' };
     expect(() => checkNames(parseRunConfig({ method: 'mezzo' }), known)).toThrow('method must be one of mezo, lozo, got "mezzo"');
     expect(() => checkNames(parseRunConfig({ method: 'mezo', backend: 'tpu' }), known)).toThrow('backend must be one of cpu, got "tpu"');
     expect(() => checkNames(parseRunConfig({ method: 'mezo', task: 'x' }), known, 'runs[1]')).toThrow('runs[1].task must be one of spam');

@@ -22,6 +22,7 @@ function run(group: string, method: string, seed: number, accuracies: number[], 
     memory: { peakBytes: { weights: 1, adapter: 0, optimizerState: 0, gradient: 0, activation: 1, workspace: 0, total: 2 } },
     timing: { stepMsMedian: 10, forwardMsMedian: 5, wallSeconds: last.wallMs / 1000 }, files: [],
     selected: test === null ? null : { step: last.step, forwardPasses: last.forwardPasses, wallSeconds: last.wallMs / 1000, by: 'last', validation: last.eval, test: { accuracy: test, loss: 0.5 } },
+    firstReached: {},
     classCounts,
     ...extra,
   };

@@ -25,8 +25,9 @@ function config(overrides: Partial<RunConfigInput>) {
 
 /** Everything in a summary that must not depend on timing. */
 function numbers(summary: RunSummary) {
-  const { timing: _timing, ...rest } = summary;
-  return rest;
+  const { timing: _timing, selected, firstReached, ...rest } = summary;
+  const withoutSeconds = <T extends { wallSeconds: number }>(point: T | null) => (point === null ? null : { ...point, wallSeconds: undefined });
+  return { ...rest, selected: withoutSeconds(selected), firstReached: Object.fromEntries(Object.entries(firstReached).map(([target, point]) => [target, withoutSeconds(point)])) };
 }
 
 const withoutWall = (dir: string) => readMetrics(dir).map(({ wallMs: _wallMs, ...rest }) => rest);
@@ -78,6 +79,17 @@ describe('zolo run', () => {
       expect(readFileSync(join(resumed.dir, 'zo-log.jsonl'), 'utf8')).toBe(readFileSync(join(whole.dir, 'zo-log.jsonl'), 'utf8'));
       expect(withoutWall(resumed.dir)).toEqual(withoutWall(whole.dir));
     }
+  });
+
+  it('refuses to resume a ZO run whose log was written with another noise format', async () => {
+    const interrupted = config({ method: 'mezo', lr: 0.01 });
+    await expect(runExperiment(interrupted, { afterStep: (step) => { if (step === 8) throw new SimulatedKill('killed'); } })).rejects.toThrow(SimulatedKill);
+    const logFile = join(interrupted.out!, 'zo-log.jsonl');
+    const [first, ...rest] = readFileSync(logFile, 'utf8').split('\n');
+    const line = JSON.parse(first!);
+    const { noise: _noise, ...oldHeader } = line.header;
+    writeFileSync(logFile, [JSON.stringify({ ...line, header: { ...oldHeader, version: 1 } }), ...rest].join('\n'));
+    await expect(runExperiment(interrupted, { resume: true })).rejects.toThrow(/zo-log\.jsonl:1: the log was written with noise format 1/);
   });
 
   it('a resumed backprop run ends bit-identical too: optimizer moments and GaLore projectors are checkpointed', async () => {

@@ -50,6 +50,22 @@ describe('suite plans', () => {
     expect(plan[2]!.group).toBe('MeZO (lr=0.01)');
   });
 
+  it('accepts the fine-tuning recipe fields in base, runs and grids', () => {
+    const recipe = {
+      ...smallSuite,
+      base: { ...smallSuite.base, lrSchedule: 'step', lrStepEvery: 10, lrWarmup: 2, selectBy: 'val-loss', divergeFactor: 8, accuracyTargets: [0.7] },
+      runs: [
+        { label: 'MeZO-head', method: 'mezo', trainable: ['head'], grid: { lrStepFactor: [0.5, 0.1] } },
+        { label: 'SGD', method: 'fixture-sgd', selectBy: 'last', grid: { trainable: [['head.bias'], null] } },
+      ],
+    };
+    const plan = planSuite(parseSuite(recipe), '/x', knownNames());
+    expect(plan[0]!.config).toMatchObject({ lrSchedule: 'step', lrStepEvery: 10, lrStepFactor: 0.5, lrWarmup: 2, selectBy: 'val-loss', divergeFactor: 8, accuracyTargets: [0.7], trainable: ['head'] });
+    expect(plan.filter((run) => run.config.method === 'fixture-sgd').map((run) => run.config.trainable)).toEqual([['head.bias'], ['head.bias'], null, null]);
+    const refused = { ...recipe, runs: [{ label: 'LoRA', method: 'mezo-lora', trainable: ['head'] }] };
+    expect(() => planSuite(parseSuite(refused), '/x', knownNames())).toThrow('runs[0] (LoRA).trainable must be null for method mezo-lora');
+  });
+
   it('names the entry and the field of a bad run', () => {
     const bad = (runs: unknown[]) => () => planSuite(parseSuite({ ...smallSuite, runs }), '/x', knownNames());
     expect(bad([{ label: 'A', method: 'mezo', steps: -1 }])).toThrow('runs[0] (A).steps must be an integer ≥ 0');
@@ -91,6 +107,8 @@ describe('reports from fixture results', () => {
     divergedAtStep: status === 'diverged' ? 7 : null, stoppedBy: 'steps' as const, steps: 100, forwardPasses: 200,
     trainableParams: 1000, totalParams: 1000, trainLoss: { first: 0.7, last: 0.3 },
     eval: accuracy === null ? null : { accuracy, loss: 0.4 },
+    selected: accuracy === null ? null : { step: 100, forwardPasses: 200, wallSeconds: 3, by: 'val-accuracy' as const, validation: { accuracy, loss: 0.4 }, test: { accuracy, loss: 0.4 } },
+    firstReached: { '0.85': null, '0.9': null },
     memory: { peakBytes: { weights: 4e6, adapter: 0, optimizerState: 8e6, gradient: 4e6, activation: 2e6, workspace: 0, total: 1.8e7 } },
     timing: { stepMsMedian: 12, forwardMsMedian: 5, wallSeconds: 3 },
     files: [],

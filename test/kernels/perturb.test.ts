@@ -46,12 +46,12 @@ describe('bad input', () => {
   const engine = new Engine(new CpuBackend());
   test.each([NaN, Infinity, -Infinity])('scale %s is refused with a message naming the op, value and shape', (scale) => {
     const param = engine.zeros([3, 5], 'weights');
-    expect(() => ops.perturbInPlace(param, 1, 0, scale)).toThrow(ShapeError);
-    expect(() => ops.perturbInPlace(param, 1, 0, scale)).toThrow(`perturbInPlace: scale and decay must be finite, got scale=${scale}`);
-    expect(() => ops.perturbInPlace(param, 1, 0, scale)).toThrow('[3, 5]');
+    expect(() => ops.perturbInPlace(param, { k0: 1, k1: 0 }, scale)).toThrow(ShapeError);
+    expect(() => ops.perturbInPlace(param, { k0: 1, k1: 0 }, scale)).toThrow(`perturbInPlace: scale and decay must be finite, got scale=${scale}`);
+    expect(() => ops.perturbInPlace(param, { k0: 1, k1: 0 }, scale)).toThrow('[3, 5]');
   });
   test('non-finite decay is refused', () => {
     const param = engine.zeros([4], 'weights');
-    expect(() => ops.perturbInPlace(param, 1, 0, 0.1, NaN)).toThrow('decay=NaN');
+    expect(() => ops.perturbInPlace(param, { k0: 1, k1: 0 }, 0.1, NaN)).toThrow('decay=NaN');
   });
 });

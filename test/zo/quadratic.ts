@@ -5,7 +5,7 @@
  * must match, so the tests can compute what an update *should* have been.
  */
 import { CpuBackend } from '../../src/kernels/cpu.ts';
-import { fillNormals, NoisePurpose, streamId } from '../../src/kernels/rng.ts';
+import { BuiltinNoisePurpose, fillNoiseNormals, noiseKey } from '../../src/kernels/noiseStreams.ts';
 import { Engine, type Param, ParamStore, type Shape } from '../../src/tensor/index.ts';
 import { windowSeed } from '../../src/zo/seeds.ts';
 
@@ -77,7 +77,7 @@ export function diagonalQuadratic(a: ArrayLike<number>, b: ArrayLike<number>): D
 export function hostZ(params: readonly Param[], seed: number): Float64Array {
   const parts = params.map((p) => {
     const z = new Float64Array(p.tensor.size);
-    fillNormals(z, seed, streamId(p.index, NoisePurpose.z));
+    fillNoiseNormals(z, noiseKey(seed, p.index, BuiltinNoisePurpose.gaussian));
     return z;
   });
   const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
@@ -91,13 +91,13 @@ export function hostZ(params: readonly Param[], seed: number): Float64Array {
 
 export function hostU(param: Param, seed: number, rank: number): Float64Array {
   const u = new Float64Array(param.tensor.shape[0]! * rank);
-  fillNormals(u, seed, streamId(param.index, NoisePurpose.lowRankU));
+  fillNoiseNormals(u, noiseKey(seed, param.index, BuiltinNoisePurpose.lowRankU));
   return u;
 }
 
 export function hostV(param: Param, runSeed: number, window: number, rank: number): Float64Array {
   const v = new Float64Array((param.tensor.size / param.tensor.shape[0]!) * rank);
-  fillNormals(v, windowSeed(runSeed, window), streamId(param.index, NoisePurpose.lowRankV));
+  fillNoiseNormals(v, noiseKey(windowSeed(runSeed, window), param.index, BuiltinNoisePurpose.lowRankV));
   return v;
 }
 

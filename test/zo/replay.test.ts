@@ -4,10 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../src/kernels/errors.ts';
+import { NOISE_FORMAT_VERSION } from '../../src/kernels/noiseStreams.ts';
 import type { ParamStore } from '../../src/tensor/index.ts';
 import {
   createEstimator, parseZoLog, replayZo, zoLogHeader, zoLogStep, type Overrides,
 } from '../../src/zo/index.ts';
+import { ZO_LOG_VERSION } from '../../src/zo/replay.ts';
 import { diagonalQuadratic, fixtureValues, makeStore } from './quadratic.ts';
 
 function store(): ParamStore {
@@ -88,6 +90,25 @@ describe('replayZo', () => {
     expect(() => parseZoLog(JSON.stringify(withoutHeader))).toThrow(/no header/);
     expect(parseZoLog(JSON.stringify(withoutHeader), 'log', header).steps).toHaveLength(1);
     expect(() => parseZoLog(`${lines[0]}\n${lines[2]}`)).toThrow(/expected step 1, got 2/);
+  });
+
+  it('records the noise format, and refuses a log of the retired noise format with what to do', () => {
+    const estimator = createEstimator('mezo', { lr: 0.01 });
+    const state = estimator.init(store(), { seed: 5 });
+    const header = zoLogHeader(estimator, state);
+    expect(header).toMatchObject({ version: ZO_LOG_VERSION, noise: NOISE_FORMAT_VERSION });
+    expect(parseZoLog(JSON.stringify(header)).header.noise).toBe(NOISE_FORMAT_VERSION);
+    // a version-1 header as the previous zolo wrote it: no `noise` field
+    const { noise: _noise, ...fields } = header;
+    const old = JSON.stringify({ ...fields, version: 1 });
+    expect(() => parseZoLog(old, 'runs/a/zo-log.jsonl')).toThrow(FormatError);
+    expect(() => parseZoLog(old, 'runs/a/zo-log.jsonl')).toThrow(
+      `runs/a/zo-log.jsonl:1: the log was written with noise format 1, this zolo regenerates noise with format ${NOISE_FORMAT_VERSION}`,
+    );
+    expect(() => parseZoLog(old)).toThrow(/cannot be replayed\. Replay it with the zolo version that wrote it, or re-run the training/);
+    expect(() => parseZoLog(JSON.stringify({ ...header, noise: 1 }))).toThrow(/noise format 1/);
+    expect(() => parseZoLog(JSON.stringify({ ...header, version: 3 }))).toThrow(/header version 3 is not supported/);
+    estimator.dispose(state);
   });
 });
 

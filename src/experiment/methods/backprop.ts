@@ -13,7 +13,7 @@
  * counters — `ParamOptimizer.saveState`), so a resumed run takes the same next step.
  */
 import { ConfigError, describeValue } from '../../kernels/errors.ts';
-import { ADAMW_DEFAULTS } from '../../galore/defaults.ts';
+import { ADAFACTOR_DEFAULTS, ADAMW_DEFAULTS, DEFAULT_GALORE_RANK_RULE } from '../../galore/defaults.ts';
 import { createOptimizer, OPTIMIZER_NAMES, type OptimizerOptions } from '../../galore/factory.ts';
 import { perLayerUpdates } from '../../galore/layerwise.ts';
 import { resolveProjectorOptions } from '../../galore/projector.ts';
@@ -64,6 +64,13 @@ export function backpropMethod(name: string): MethodAdapter {
     family: 'backprop',
     description: DESCRIPTIONS[name] ?? `${name} (backprop)`,
     defaultLr: ADAMW_DEFAULTS.lr,
+    choosesTrainable: name === 'lora' || name === 'relora',
+    describeDefaults(options) {
+      const weightDecay = name.endsWith('adafactor') ? ADAFACTOR_DEFAULTS.weightDecay : ADAMW_DEFAULTS.weightDecay;
+      const galore = options.galore as { rank?: unknown } | undefined;
+      const rules = name.startsWith('galore') && galore?.rank === undefined ? [`options.galore.rank: ${DEFAULT_GALORE_RANK_RULE}`] : [];
+      return { weightDecay, rules };
+    },
     checkOptions: (options) => checkBackpropOptions(name, options),
     async create({ workload, options, lr, weightDecay, seed }): Promise<TrainingMethod> {
       checkBackpropOptions(name, options);

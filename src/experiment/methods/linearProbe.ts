@@ -13,7 +13,7 @@
 import { ConfigError, describeValue } from '../../kernels/errors.ts';
 import { fitLinearProbe, LINEAR_PROBE_DEFAULTS, scoreLinearProbe, splitFeatures, type LabelledFeatures, type LinearProbe } from '../linearProbe.ts';
 import { registerMethod, type MethodAdapter } from '../method.ts';
-import type { DataSplit } from '../workload.ts';
+import type { EvalSplit } from '../workload.ts';
 
 function lambdasOf(options: Record<string, unknown>): number[] {
   for (const key of Object.keys(options)) {
@@ -53,7 +53,7 @@ export const linearProbe: MethodAdapter = {
     return {
       trainableParams: () => train.dim + 1,
       step: () => Promise.reject(new Error('linear-probe takes no training steps')),
-      async evaluate(size: number, split: Exclude<DataSplit, 'train'> = 'validation') {
+      async evaluate(size: number, split: EvalSplit) {
         const probe = await probeFor(size);
         if (split === 'validation') return probe.validation;
         return scoreLinearProbe(probe, await splitFeatures(workload, 'test', size, evaluationBatch));

@@ -59,7 +59,7 @@ export const majority: MethodAdapter = {
     return {
       trainableParams: () => 0,
       step: () => Promise.reject(new Error('majority takes no training steps')),
-      async evaluate(size, split = 'validation') {
+      async evaluate(size, split) {
         const all = labels(split);
         const rows = all.subarray(0, size === 0 ? all.length : Math.min(size, all.length));
         let correct = 0;

@@ -11,6 +11,7 @@ export const zeroShot: MethodAdapter = {
   family: 'zero-shot',
   description: 'no training: evaluate the starting model',
   defaultLr: 1,
+  choosesTrainable: true,
   checkOptions(options) {
     const keys = Object.keys(options);
     if (keys.length > 0) throw new ConfigError(`options.${keys[0]} is not an option of zero-shot, which takes none`);

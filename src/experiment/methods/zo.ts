@@ -66,6 +66,8 @@ export function zoMethod(name: string, description: string): MethodAdapter {
     family: 'zo',
     description,
     defaultLr: createEstimator(name).options.lr!,
+    choosesTrainable: name in PRESET_ADAPTERS,
+    describeDefaults: (options) => ({ weightDecay: createEstimator(name, estimatorOverrides(options) as Overrides).options.weightDecay }),
     checkOptions(options) {
       if (!PRESET_ADAPTERS[name] && options.adapters !== undefined) {
         throw new ConfigError(`options.adapters is only for ${Object.keys(PRESET_ADAPTERS).join(', ')}, not ${name}`);

@@ -1,10 +1,10 @@
 /**
  * Gaussian perturbation over every trainable parameter (MeZO, zo-estimators.md §1.1):
- * Z_k[i] = normal(seed, streamId(k, z), i), regenerated in place by the fused `perturbInPlace`
+ * Z_k[i] = normal(noiseKey(seed, k, zo.gaussian), i), regenerated in place by the fused `perturbInPlace`
  * kernel, so no buffer of z ever exists. The counter RNG keys each tensor separately, so a tensor's
  * z does not depend on the sizes or order of the others (the §1.2 pitfall of one reseeded generator).
  */
-import { NoisePurpose, streamId } from '../../kernels/rng.ts';
+import { BuiltinNoisePurpose, noiseKey } from '../../kernels/noiseStreams.ts';
 import { ops, type Param, type Tensor } from '../../tensor/index.ts';
 import type { Direction, Perturbation } from '../types.ts';
 
@@ -12,7 +12,7 @@ export function gaussianDirection(seed: number): Direction {
   return {
     seed,
     addTo(param: Param, target: Tensor, scale: number, decay = 1): void {
-      ops.perturbInPlace(target, seed, streamId(param.index, NoisePurpose.z), scale, decay);
+      ops.perturbInPlace(target, noiseKey(seed, param.index, BuiltinNoisePurpose.gaussian), scale, decay);
     },
   };
 }

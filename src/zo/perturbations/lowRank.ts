@@ -3,10 +3,10 @@
  * ndim ≥ 2, viewed as a matrix W [m, n] (m = size(0), n = the rest): Z = U Vᵀ with U [m, r] and
  * V [n, r] i.i.d. N(0, 1).
  *
- *   - U is regenerated from the query seed on every use (stream lowRankU), as a transient
+ *   - U is regenerated from the query seed on every use (purpose zo.lowRank.u), as a transient
  *     workspace buffer of m·r floats, and applied by one matmul with alpha/accumulate.
  *   - V is drawn when step t starts a new ν-window (t mod ν = 0) from windowSeed(run seed, ⌊t/ν⌋)
- *     on stream lowRankV, and kept (category optimizerState: n·r floats per matrix). Its seed does
+ *     on purpose zo.lowRank.v, and kept (category optimizerState: n·r floats per matrix). Its seed does
  *     not touch the step-seed stream, so U and every later z are the same whether or not V was
  *     redrawn — the fix for the official code's refresh-step mismatch (§3.6).
  *   - ndim < 2 tensors get MeZO's Gaussian z.
@@ -16,7 +16,7 @@
  * Bad input: r > min(m, n) for any matrix is a ConfigError naming the parameter.
  */
 import { ConfigError } from '../../kernels/errors.ts';
-import { NoisePurpose, streamId } from '../../kernels/rng.ts';
+import { BuiltinNoisePurpose, noiseKey } from '../../kernels/noiseStreams.ts';
 import { formatShape, ops, type Param, type Tensor } from '../../tensor/index.ts';
 import { option, positiveInteger } from '../options.ts';
 import { windowSeed } from '../seeds.ts';
@@ -60,7 +60,8 @@ function matrixShape(param: Param): { rows: number; cols: number } {
 function lowRankDirection(ctx: PartContext, state: LowRankState, seed: number): LowRankDirection {
   const dense = gaussianDirection(seed);
   const fillU = (param: Param, out: Tensor): void => {
-    ctx.engine.backend.fillNormal(out.buffer, seed, streamId(param.index, NoisePurpose.lowRankU), 0);
+    const key = noiseKey(seed, param.index, BuiltinNoisePurpose.lowRankU);
+    ctx.engine.backend.fillNormal(out.buffer, key.k0, key.k1, 0);
   };
   return {
     seed,
@@ -113,7 +114,7 @@ export const lowRank: Perturbation<LowRankState> = {
     if (window === state.window) return state.refreshed ? { ...state, refreshed: false } : state;
     const rank = ctx.options.rank!;
     const drawV = (param: Param, cols: number, w: number): Tensor =>
-      ops.randomNormal(ctx.engine, [cols, rank], windowSeed(ctx.runSeed, w), streamId(param.index, NoisePurpose.lowRankV), 'optimizerState');
+      ops.randomNormal(ctx.engine, [cols, rank], noiseKey(windowSeed(ctx.runSeed, w), param.index, BuiltinNoisePurpose.lowRankV), 'optimizerState');
     // A state restored mid-run (window −1) on a redraw step regenerates the previous window's V,
     // so LOZO-M re-projects exactly as the uninterrupted run did.
     const atBoundary = window > 0 && step % ctx.options.interval! === 0;

@@ -4,7 +4,7 @@
  * E‖ĝ_n‖² = (d+n−1)/n·‖g‖²). ‖g‖ is computed once per direction from the regenerated normals (one
  * transient buffer per tensor, float64 accumulation); afterwards Z is applied by the fused kernel.
  */
-import { NoisePurpose, streamId } from '../../kernels/rng.ts';
+import { BuiltinNoisePurpose, noiseKey } from '../../kernels/noiseStreams.ts';
 import { ops, type Param, type Tensor } from '../../tensor/index.ts';
 import type { Direction, PartContext, Perturbation } from '../types.ts';
 
@@ -12,7 +12,7 @@ async function sphereDirection(ctx: PartContext, seed: number): Promise<Directio
   let sumSquares = 0;
   let dimension = 0;
   for (const param of ctx.params) {
-    const normals = ops.randomNormal(ctx.engine, param.tensor.shape, seed, streamId(param.index, NoisePurpose.z), 'workspace');
+    const normals = ops.randomNormal(ctx.engine, param.tensor.shape, noiseKey(seed, param.index, BuiltinNoisePurpose.gaussian), 'workspace');
     sumSquares += await ops.sumSquares(normals);
     dimension += normals.size;
     normals.dispose();
@@ -21,7 +21,7 @@ async function sphereDirection(ctx: PartContext, seed: number): Promise<Directio
   return {
     seed,
     addTo(param: Param, target: Tensor, scale: number, decay = 1): void {
-      ops.perturbInPlace(target, seed, streamId(param.index, NoisePurpose.z), scale * radiusScale, decay);
+      ops.perturbInPlace(target, noiseKey(seed, param.index, BuiltinNoisePurpose.gaussian), scale * radiusScale, decay);
     },
   };
 }
