@@ -135,8 +135,8 @@ describe('reports from fixture results', () => {
     expect(mezo.diverged).toHaveLength(1);
     expect(mezo.accuracy!.mean).toBeCloseTo(0.92, 12);
     expect(mezo.accuracy!.std).toBeCloseTo(Math.SQRT2 * 0.02, 12); // sample std of {0.90, 0.94}
-    // no selected point in these summaries: validation accuracy at the end, no test column value, no class prior
-    expect(report).toContain('| MeZO | — | 2 (diverged in 1 of 3 seeds) | — | 92.0 ± 2.8 |');
+    // test and validation at the selected point; no class counts and no majority run, so no verdict
+    expect(report).toContain('| MeZO | — | 2 (diverged in 1 of 3 seeds) | 92.0 ± 2.8 | 92.0 ± 2.8 |');
     expect(report).toContain('| linear probe | not run |');
     expect(report).toContain('MeZO, seed 2: diverged at step 7');
   });
