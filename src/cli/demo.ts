@@ -3,7 +3,7 @@ import '../experiment/builtins.ts';
 import { DEMO_SUITE_FILE, demoSuite } from '../experiment/demo.ts';
 import { timestampedDir } from '../experiment/outDir.ts';
 import { suiteProgress } from '../experiment/progress.ts';
-import { headToHeadTable } from '../experiment/report.ts';
+import { headToHeadTable, verdictRule } from '../experiment/report.ts';
 import { checkpointDir } from '../experiment/spamWorkload.ts';
 import { readSuiteFile, runSuite } from '../experiment/suite.ts';
 
@@ -18,7 +18,7 @@ export function register(program: Command): void {
       checkpointDir(String(suite.base.model ?? 'tiny'));
       if (skipped.length > 0) console.error(`demo: skipping methods not available in this build: ${skipped.join(', ')}`);
       const outcome = await runSuite(suite, { out: options.out ?? timestampedDir('runs/demo'), progress: suiteProgress() });
-      console.log(`\n${headToHeadTable(outcome.results)}\n`);
+      console.log(`\n${verdictRule(outcome.results)}\n\n${headToHeadTable(outcome.results)}\n`);
       console.log(`report: ${outcome.reportPath}`);
       console.log(`plots:  ${outcome.plotPaths.join('\n        ')}`);
     });

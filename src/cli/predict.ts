@@ -76,7 +76,7 @@ export async function promptAccuracy(model: ClassLogitModel, task: EmailTask, ba
 export interface Predictor {
   card: CheckpointCard;
   tokenizer: Tokenizer;
-  model: ClassLogitModel;
+  model: PromptClassifier | EncoderClassifier;
   /** builds the task (batches) for some texts */
   taskFor(texts: readonly string[]): EmailTask;
   /** 'label-word' (prompt head) or 'class' (classifier head) */
@@ -105,7 +105,7 @@ export async function loadPredictor(path: string, backendName: string = defaultB
     throw new ConfigError(`tokenizer ${card.tokenizer} has ${tokenizer.vocabSize} tokens, more than the checkpoint's vocabulary of ${config.vocab}`);
   }
   const seq = config.seq;
-  let model: ClassLogitModel;
+  let model: PromptClassifier | EncoderClassifier;
   let task: (examples: readonly string[]) => EmailTask;
   if (card.head === 'prompt') {
     if (!(loaded.model instanceof CausalLm)) throw new FormatError(`${join(dir, CARD_FILE)}: head "prompt" needs a causal-lm checkpoint, got ${loaded.model.kind}`);

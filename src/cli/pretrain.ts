@@ -3,7 +3,8 @@
  * the framework's own backprop path (tape + AdamW), then writes a checkpoint directory:
  *   model.safetensors  (src/nn/checkpoint.ts)    tokenizer.json  (src/data/tokenizer.ts)
  *   card.json          (src/data/checkpointCard.ts: config, seed, steps, validation loss/perplexity,
- *                       unigram baseline, zero-shot prompt accuracy, peak memory, wall time, backend)
+ *                       unigram baseline, peak memory, wall time, backend, and the card metrics of
+ *                       card.ts: bits per byte, class prior, zero-shot and linear-probe accuracy)
  *
  * Schedule: linear warm-up over `warmup` steps to `lr`, then cosine decay to `lr·minLrRatio`
  * (nanoGPT's get_lr). Gradients are clipped to global norm `gradClip` (nanoGPT: 1.0).
@@ -27,7 +28,7 @@ import { createBackend, defaultBackendName } from '../kernels/index.ts';
 import { CausalLm, PRESET_MAX_VOCAB, PromptClassifier, createModel, disposeGrads, presetConfig, saveCheckpoint, valueAndGrad } from '../nn/index.ts';
 import type { Param } from '../tensor/params.ts';
 import { Engine, MemoryLedger, type Tensor, ops } from '../tensor/index.ts';
-import { promptAccuracy } from './predict.ts';
+import { type CardWithMetrics, cardMetricsOf, formatCardMetrics, withCardMetrics } from './card.ts';
 
 /** What an optimizer must offer the pretraining loop (AdamW in src/galore/adamw.ts and the ParamOptimizers of src/galore/factory.ts both do). */
 export interface PretrainOptimizer {
@@ -91,8 +92,10 @@ export interface PretrainOptions {
   /** steps between validation passes on the first `evalWindows` windows (0: only at the end) */
   evalEvery: number;
   evalWindows: number;
-  /** use only the first n validation messages (tests); default all 605 */
+  /** use only the first n validation (and, for the card metrics, test) messages (tests); default all 605 */
   validationMessages?: number;
+  /** fit the card's linear probe on the first n training messages (tests); default all */
+  probeTrainMessages?: number;
   /** the exact command line, recorded in the card */
   command?: string;
   /** GaLore rank/T/α, LoRA rank, ReLoRA restart interval for the matching --optimizer */
@@ -199,7 +202,7 @@ function prepareOutputDir(out: string, force: boolean): void {
   mkdirSync(out, { recursive: true });
 }
 
-export async function pretrain(options: PretrainOptions, progress: ProgressReporter = consoleProgress()): Promise<CheckpointCard> {
+export async function pretrain(options: PretrainOptions, progress: ProgressReporter = consoleProgress()): Promise<CardWithMetrics> {
   const started = performance.now();
   const loadAtStart = loadavg()[0]!;
   const preset = presetConfig(options.model); // unknown preset → ConfigError listing tiny, small
@@ -278,8 +281,6 @@ export async function pretrain(options: PretrainOptions, progress: ProgressRepor
   t0 = performance.now();
   const finalEval = await evaluateLm(model, validationLm, evalBatch);
   const unigram = unigramPerplexity(trainLm.stream, validationLm, tokenizer.vocabSize);
-  const classifier = new PromptClassifier(model, new EmailTask(tokenizer, [], { seq: config.seq, format: 'prompt' }).labelTokenIds);
-  const zeroShot = await promptAccuracy(classifier, new EmailTask(tokenizer, validation, { seq: config.seq, format: 'prompt' }), evalBatch);
   const evalSeconds = (performance.now() - t0) / 1000;
 
   tokenizer.save(join(options.out, TOKENIZER_FILE));
@@ -329,9 +330,6 @@ export async function pretrain(options: PretrainOptions, progress: ProgressRepor
       validationPerplexity: round(Math.exp(finalEval.loss), 2),
       unigramPerplexity: round(unigram, 2),
       uniformPerplexity: tokenizer.vocabSize,
-      zeroShotPromptAccuracy: round(zeroShot.accuracy, 4),
-      zeroShotPredictedSpamFraction: round(zeroShot.predictedSpamFraction, 4),
-      majorityClassAccuracy: round(validation.filter((e) => e.label === 0).length / validation.length, 4),
     },
     memory: {
       note: 'MemoryLedger peaks in bytes for one batch of --batch sequences: a backprop step (forward under the tape + backward + optimizer) vs an inference forward (loss only)',
@@ -341,11 +339,19 @@ export async function pretrain(options: PretrainOptions, progress: ProgressRepor
       optimizerStateBytes: optimizer.stateBytes(),
     },
   };
-  writeCard(options.out, card);
+  // the model in memory, adapters and all (lora/relora save theirs unmerged, which `zolo card` cannot reload)
+  const classifier = new PromptClassifier(model, new EmailTask(tokenizer, [], { seq: config.seq, format: 'prompt' }).labelTokenIds);
+  const metrics = await cardMetricsOf(
+    { card, tokenizer, model: classifier, backend: backendName },
+    { evalSize: options.validationMessages ?? 0, trainSize: options.probeTrainMessages ?? 0, batch: evalBatch },
+  );
+  const finished = withCardMetrics(card, metrics);
+  finished.training.wallTimeSeconds = round((performance.now() - started) / 1000, 1);
+  writeCard(options.out, finished);
   optimizer.dispose();
   model.params.dispose();
   engine.backend.dispose();
-  return card;
+  return finished;
 }
 
 function round(value: number, digits: number): number {
@@ -427,8 +433,8 @@ export function register(program: Command): void {
       const e = card.evaluation;
       console.log(
         `wrote ${card.weights}, ${card.tokenizer}, card.json to ${(flags.out as string | undefined) ?? join('checkpoints', flags.model as string)}: ` +
-          `validation loss ${e.validationLoss} (perplexity ${e.validationPerplexity}; unigram ${e.unigramPerplexity}), ` +
-          `zero-shot prompt accuracy ${e.zeroShotPromptAccuracy}, ${card.training.wallTimeSeconds} s`,
+          `validation loss ${e.validationLoss} (perplexity ${e.validationPerplexity}; unigram ${e.unigramPerplexity}), ${card.training.wallTimeSeconds} s`,
       );
+      console.log(formatCardMetrics(e));
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import '../experiment/builtins.ts';
 import { suiteProgress } from '../experiment/progress.ts';
-import { headToHeadTable } from '../experiment/report.ts';
+import { headToHeadTable, verdictRule } from '../experiment/report.ts';
 import { checkSuite, readSuiteFile, runSuite } from '../experiment/suite.ts';
 
 export function register(program: Command): void {
@@ -26,7 +26,7 @@ export function register(program: Command): void {
         force: options.force ?? false,
         progress: suiteProgress(),
       });
-      console.log(headToHeadTable(outcome.results));
+      console.log(`${verdictRule(outcome.results)}\n\n${headToHeadTable(outcome.results)}`);
       console.log(`\n${outcome.ran} runs run, ${outcome.skipped} already finished`);
       console.log(`report: ${outcome.reportPath}`);
       console.log(`plots:  ${outcome.plotPaths.join('\n        ')}`);

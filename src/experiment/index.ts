@@ -21,5 +21,8 @@ export { checkSuite, collectResults, readSuiteFile, runSuite, writeSuiteOutputs 
 export type { SuiteOptions, SuiteOutcome } from './suite.ts';
 export { parseSuite, planSuite, type PlannedRun, type SuiteFile } from './suiteConfig.ts';
 export { forwardPassesToTarget, readMetrics, type RunResultEntry, type SuiteResults } from './results.ts';
-export { groupRows, headToHeadTable, memoryTable, renderReport } from './report.ts';
+export { groupRows, headToHeadTable, memoryTable, renderReport, verdictRule } from './report.ts';
+export { classPriorOf, learnedThreshold, verdictOf, type ClassPrior, type Verdict } from './verdict.ts';
+export { fitLogisticRegression, scoreLogistic, type LogisticModel } from './logisticRegression.ts';
+export { fitLinearProbe, scoreLinearProbe, type LinearProbe } from './linearProbe.ts';
 export { renderPlots, type Plot } from './plots.ts';

@@ -1,17 +1,23 @@
 /**
  * Method adapters: the one interface through which the runner drives every fine-tuning method.
- * Three families plug in here — zeroth-order estimators (src/zo), backprop optimizers (src/galore)
- * and zero-shot (no training) — each as a small adapter that turns a method name plus its options
- * into a `TrainingMethod` over a workload.
+ * Four families plug in here — zeroth-order estimators (src/zo), backprop optimizers (src/galore),
+ * zero-shot (the model as it is) and baselines (references that never change the model: the class
+ * prior, the linear probe on frozen features) — each as a small adapter that turns a method name plus
+ * its options into a `TrainingMethod` over a workload. Zero-shot and baselines take no steps.
  *
  * State contract (what makes resume bit-identical): after `loadState(saveState())` on a fresh
  * method over the same parameters, the next `step` does exactly what it would have done. Anything
  * random must derive from (seed, step) or live in the saved state.
  */
 import { ConfigError } from '../kernels/errors.ts';
-import type { Batch, Workload } from './workload.ts';
+import type { Batch, EvalResult, EvalSplit, Workload } from './workload.ts';
 
-export type MethodFamily = 'zo' | 'backprop' | 'zero-shot';
+export type MethodFamily = 'zo' | 'backprop' | 'zero-shot' | 'baseline';
+
+/** Whether the runner trains a method of this family step by step (zero-shot and baselines are evaluated only). */
+export function takesSteps(family: MethodFamily): boolean {
+  return family === 'zo' || family === 'backprop';
+}
 
 export interface StepContext {
   /** 0-based index of this step. */
@@ -39,6 +45,11 @@ export interface TrainingMethod {
   step(batch: Batch, context: StepContext): Promise<StepResult>;
   saveState(): Promise<MethodState>;
   loadState(state: MethodState): void;
+  /**
+   * A baseline's own predictions replace the model's: the runner evaluates through this instead of
+   * the workload (same contract: the first `size` examples of the split, 0 = all).
+   */
+  evaluate?(size: number, split: EvalSplit): Promise<EvalResult>;
   /** when set, the runner saves the parameters before the first step to this file in the run folder (replay's start). */
   readonly startFile?: string;
   dispose(): void;

@@ -2,12 +2,14 @@
  * The suite's SVG plots: vega-lite specs compiled to vega and rendered headless in Node
  * (`new vega.View(vega.parse(spec), { renderer: 'none' }).toSVG()`).
  *
- *   loss-vs-step             training loss (mean over seeds, trailing moving average) per group
- *   loss-vs-forward-passes   the same against forward passes (the ZO methods' fair x-axis)
- *   accuracy-vs-wall-time    validation accuracy at each evaluation against wall seconds, per run
- *   memory-by-category       stacked bars: mean peak bytes per ledger category per group
+ *   loss-vs-step                 training loss (mean over seeds, trailing moving average) per group
+ *   loss-vs-forward-passes       the same against forward passes (the ZO methods' fair x-axis)
+ *   accuracy-vs-forward-passes   validation accuracy per group: the mean over seeds at each evaluation
+ *   accuracy-vs-wall-time        as a line, the min–max over seeds as a band, the class prior as a
+ *                                dashed rule (the linear probe is one point: it evaluates once)
+ *   memory-by-category           stacked bars: mean peak bytes per ledger category per group
  *
- * Diverged runs are left out of every plot. The moving-average window is ~1/25 of the longest curve
+ * Diverged runs are left out of every plot; the majority run is drawn as the prior rule only. The moving-average window is ~1/25 of the longest curve
  * (at least 1 point): ZO losses are one minibatch at a perturbed point, too noisy to read raw.
  */
 import * as vega from 'vega';
@@ -15,6 +17,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { MEMORY_CATEGORIES } from '../tensor/ledger.ts';
 import { groupRows } from './report.ts';
 import type { SuiteResults } from './results.ts';
+import { classPriorOf } from './verdict.ts';
 
 export interface Plot {
   name: string;
@@ -77,25 +80,95 @@ function lossSpec(points: LossPoint[], x: 'step' | 'forwardPasses', title: strin
   };
 }
 
-function accuracySpec(results: SuiteResults): TopLevelSpec {
-  const values = results.runs
-    .filter((run) => run.summary.status === 'completed')
-    .flatMap((run) => run.curve.filter((line) => line.eval).map((line) => ({ group: run.group, run: run.id, seconds: line.wallMs / 1000, accuracy: line.eval!.accuracy })));
+/** One group's validation accuracy at one evaluation step, over its completed seeds. */
+interface AccuracyPoint {
+  group: string;
+  step: number;
+  forwardPasses: number;
+  seconds: number;
+  mean: number;
+  min: number;
+  max: number;
+  seeds: number;
+}
+
+/**
+ * Seeds of one group evaluate at the same steps, so they are aggregated per (group, step); x is the
+ * mean over seeds of forward passes or seconds at that step (they differ only by timing noise).
+ */
+export function accuracyPoints(results: SuiteResults): AccuracyPoint[] {
+  const byKey = new Map<string, { group: string; step: number; forwardPasses: number[]; seconds: number[]; accuracy: number[] }>();
+  for (const run of results.runs) {
+    if (run.summary.status !== 'completed' || run.summary.method === 'majority') continue;
+    for (const line of run.curve) {
+      if (!line.eval) continue;
+      const key = JSON.stringify([run.group, line.step]);
+      const entry = byKey.get(key) ?? { group: run.group, step: line.step, forwardPasses: [], seconds: [], accuracy: [] };
+      entry.forwardPasses.push(line.forwardPasses);
+      entry.seconds.push(line.wallMs / 1000);
+      entry.accuracy.push(line.eval.accuracy);
+      byKey.set(key, entry);
+    }
+  }
+  const average = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+  return [...byKey.values()].map((entry) => ({
+    group: entry.group,
+    step: entry.step,
+    forwardPasses: average(entry.forwardPasses),
+    seconds: average(entry.seconds),
+    mean: average(entry.accuracy),
+    min: Math.min(...entry.accuracy),
+    max: Math.max(...entry.accuracy),
+    seeds: entry.accuracy.length,
+  }));
+}
+
+function accuracySpec(results: SuiteResults, points: AccuracyPoint[], x: 'forwardPasses' | 'seconds', title: string): TopLevelSpec {
+  const prior = classPriorOf(results)?.validation ?? null;
+  const xAxis = { field: x, type: 'quantitative' as const, title: x === 'seconds' ? 'wall time (s)' : 'training forward passes' };
+  const color = { field: 'group', type: 'nominal' as const, title: 'method', legend: { orient: 'right' as const, labelLimit: 260 } };
+  const lowest = Math.min(...points.map((p) => p.min), ...(prior ? [prior.accuracy] : []));
+  const y = { type: 'quantitative' as const, title: 'validation accuracy', axis: { format: '.0%' }, scale: { domain: [Math.max(0, Math.floor(lowest * 20) / 20), 1] } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Validation accuracy vs wall time',
+    title: { text: title, subtitle: 'line: mean over seeds · band: min–max over seeds · dashed: class prior (validation)' },
     width: WIDTH,
     height: HEIGHT,
     background: 'white',
-    data: { values },
-    mark: { type: 'line', point: true, strokeWidth: 1.5 },
-    encoding: {
-      x: { field: 'seconds', type: 'quantitative', title: 'wall time (s)' },
-      y: { field: 'accuracy', type: 'quantitative', title: 'validation accuracy', axis: { format: '.0%' }, scale: { zero: false } },
-      color: { field: 'group', type: 'nominal', title: 'method', legend: { orient: 'right', labelLimit: 260 } },
-      detail: { field: 'run', type: 'nominal' },
-    },
-  };
+    // the band layer has no legend of its own; the line layer's names the methods
+    resolve: { legend: { color: 'independent' } },
+    layer: [
+      {
+        data: { values: points },
+        mark: { type: 'area', opacity: 0.2 },
+        encoding: { x: xAxis, y: { ...y, field: 'min' }, y2: { field: 'max' }, color: { ...color, legend: null } },
+      },
+      {
+        data: { values: points },
+        mark: { type: 'line', point: true, strokeWidth: 1.8 },
+        encoding: {
+          x: xAxis,
+          y: { ...y, field: 'mean' },
+          color,
+          tooltip: [{ field: 'group' }, { field: 'step' }, { field: 'mean', format: '.1%', title: 'mean accuracy' }, { field: 'seeds' }],
+        },
+      },
+      ...(prior
+        ? [
+            {
+              data: { values: [{ prior: prior.accuracy, label: `class prior ${(100 * prior.accuracy).toFixed(1)} %` }] },
+              layer: [
+                { mark: { type: 'rule' as const, strokeDash: [6, 4], color: '#444', strokeWidth: 1.5 }, encoding: { y: { ...y, field: 'prior' } } },
+                {
+                  mark: { type: 'text' as const, align: 'right' as const, baseline: 'bottom' as const, dy: -2, color: '#444', x: WIDTH - 4 },
+                  encoding: { y: { ...y, field: 'prior' }, text: { field: 'label' } },
+                },
+              ],
+            },
+          ]
+        : []),
+    ],
+  } as TopLevelSpec;
 }
 
 function memorySpec(results: SuiteResults): TopLevelSpec {
@@ -132,7 +205,13 @@ export async function renderPlots(results: SuiteResults): Promise<Plot[]> {
       svg: await toSvg(lossSpec(points, 'forwardPasses', 'Training loss vs forward passes')),
     });
   }
-  plots.push({ name: 'accuracy-vs-wall-time', title: 'Validation accuracy vs wall time', svg: await toSvg(accuracySpec(results)) });
+  const accuracy = accuracyPoints(results);
+  plots.push({
+    name: 'accuracy-vs-forward-passes',
+    title: 'Validation accuracy vs forward passes',
+    svg: await toSvg(accuracySpec(results, accuracy, 'forwardPasses', 'Validation accuracy vs training forward passes')),
+  });
+  plots.push({ name: 'accuracy-vs-wall-time', title: 'Validation accuracy vs wall time', svg: await toSvg(accuracySpec(results, accuracy, 'seconds', 'Validation accuracy vs wall time')) });
   plots.push({ name: 'memory-by-category', title: 'Peak memory by category', svg: await toSvg(memorySpec(results)) });
   return plots;
 }

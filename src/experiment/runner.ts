@@ -37,7 +37,7 @@ import { checkTrainableAllowed, parseRunConfig, resolvedSelectBy, type RunConfig
 import { readCheckpoint, writeCheckpoint, writeFileAtomic } from './checkpoint.ts';
 import { writeSafetensors, type SafetensorsEntry } from '../nn/safetensors.ts';
 import type { Backend } from '../kernels/backend.ts';
-import { methodAdapter, type MethodAdapter, type MethodFamily, type TrainingMethod } from './method.ts';
+import { methodAdapter, takesSteps, type MethodAdapter, type MethodFamily, type TrainingMethod } from './method.ts';
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
 import { silentProgress, type RunProgress } from './progress.ts';
 import { learningRateAt } from './schedule.ts';
@@ -47,6 +47,7 @@ import { addLoss, hasDiverged, NO_LOSSES, type SmoothedLoss } from './divergence
 import { emptyFirstReached, isNewBest, updateFirstReached, type EvalPoint, type FirstReached, type SelectedPoint } from './selection.ts';
 import { createWorkload, type EvalResult, type EvalSplit, type Workload } from './workload.ts';
 import { checkZoLogResumable } from '../zo/replay.ts';
+import { classCountsOf, type ClassCounts } from './summaryFields.ts';
 
 export const FILES = {
   config: 'config.json',
@@ -97,6 +98,8 @@ export interface RunSummary {
   memory: { peakBytes: ByteCounts & { total: number } };
   timing: { stepMsMedian: number | null; forwardMsMedian: number | null; wallSeconds: number };
   files: string[];
+  /** examples per class of the evaluated part of each split (see summaryFields.ts); absent in older summaries. */
+  classCounts?: ClassCounts | null;
 }
 
 /** What a checkpoint's JSON state holds besides the tensors. */
@@ -142,6 +145,7 @@ function countingWorkload(inner: Workload, forwardMs: number[]): { inner: Worklo
     params: inner.params,
     trainSize: inner.trainSize,
     validationSize: inner.validationSize,
+    ...(inner.featureDim === undefined ? {} : { featureDim: inner.featureDim }),
     async loss(batch) {
       const start = performance.now();
       const loss = await inner.loss(batch);
@@ -162,6 +166,15 @@ function countingWorkload(inner: Workload, forwardMs: number[]): { inner: Worklo
   }
   if (inner.saveModel) workload.saveModel = inner.saveModel.bind(inner);
   if (inner.linears) workload.linears = inner.linears.bind(inner);
+  if (inner.labels) workload.labels = inner.labels.bind(inner);
+  if (inner.pooledFeatures) {
+    const pooledFeatures = inner.pooledFeatures.bind(inner);
+    // reading training features is a baseline's training cost; held-out splits are evaluation
+    workload.pooledFeatures = async (split, indices) => {
+      if (split === 'train') passes++;
+      return pooledFeatures(split, indices);
+    };
+  }
   return { inner, workload, passes: () => passes };
 }
 
@@ -218,6 +231,7 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
   let inner: Workload | null = null;
   let counted: ReturnType<typeof countingWorkload> | null = null;
   let method: TrainingMethod | null = null;
+  let setupMs = 0;
   try {
     backend = await createBackend(config.backend);
     const ledger = new MemoryLedger();
@@ -225,10 +239,14 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
     inner = await createWorkload({ task: config.task, model: config.model, taskOptions: config.taskOptions, seed: config.seed, engine });
     counted = countingWorkload(inner, forwardMs);
     if (config.trainable !== null) applyTrainable(inner.params, config.trainable);
+    const setupStart = performance.now();
     method = await adapter.create({
       workload: counted.workload, options: config.options, lr, weightDecay: config.weightDecay,
       seed: config.seed, steps: config.steps, batchSize: config.batchSize,
     });
+    // a baseline's predictions replace the model's wherever the runner evaluates
+    if (method.evaluate) counted.workload.evaluate = method.evaluate.bind(method);
+    setupMs = performance.now() - setupStart;
   } catch (error) {
     method?.dispose();
     inner?.dispose();
@@ -237,7 +255,7 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
     if (!options.resume) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  return train(config, options, { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress });
+  return train(config, options, { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress, setupMs });
 }
 
 interface Prepared {
@@ -251,10 +269,12 @@ interface Prepared {
   forwardMs: number[];
   stepMs: number[];
   progress: RunProgress;
+  /** wall time of the method's setup (a linear probe reads its training features there). */
+  setupMs: number;
 }
 
 async function train(config: RunConfig, options: RunOptions, prepared: Prepared): Promise<RunResult> {
-  const { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress } = prepared;
+  const { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress, setupMs } = prepared;
   const workload = counted.workload;
   const ledger = workload.engine.ledger;
   try {
@@ -262,8 +282,9 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
 
     let state: RunState = {
       step: 0,
-      forwardPasses: 0,
-      wallMs: 0,
+      // forward passes a method spent at setup (a linear probe's training features) are its cost too
+      forwardPasses: counted.passes(),
+      wallMs: setupMs,
       firstLoss: null,
       lastLoss: null,
       lastEval: null,
@@ -308,7 +329,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       writeCheckpoint(paths.checkpoint, { tensors, state });
     };
 
-    const totalSteps = adapter.family === 'zero-shot' ? 0 : config.steps;
+    const totalSteps = takesSteps(adapter.family) ? config.steps : 0;
     const sampler = totalSteps > 0 ? new BatchSampler(workload.trainSize, config.batchSize, config.seed) : null;
     const forwardBudget = config.budget.forwardPasses;
     const wallBudgetMs = config.budget.wallSeconds === null ? null : config.budget.wallSeconds * 1000;
@@ -446,6 +467,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       memory: { peakBytes: peakOf(ledger, state.peakBytes) },
       timing: { stepMsMedian: median(stepMs), forwardMsMedian: median(forwardMs), wallSeconds: wallNow() / 1000 },
       files: [...files, FILES.summary],
+      classCounts: classCountsOf(workload, config.evalSize),
     };
     writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
     progress.stop(divergedAtStep === null ? `done: ${describeOutcome(summary)}` : `diverged at step ${divergedAtStep}`);

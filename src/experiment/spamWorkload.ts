@@ -11,7 +11,8 @@
  * balanced k-per-class subset of train drawn with `taskOptions.dataSeed` (MeZO's k-shot protocol,
  * default data seed 0, independent of the run seed); null trains on the whole split. Validation and
  * test are always the full splits (or their first evalSize examples, balanced by the split's fixed
- * order); the runner evaluates test only at the validation-selected points.
+ * order); the runner evaluates test only at the validation-selected points. Every split's labels and
+ * pooled hidden-state features are offered to the baselines (majority, linear probe).
  */
 import { copyFileSync, existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -28,7 +29,7 @@ import { release } from '../nn/model.ts';
 import { PromptClassifier } from '../nn/promptClassifier.ts';
 import { type ParamGradCallback, valueAndGrad } from '../nn/tape.ts';
 import { issueToConfigError } from './config.ts';
-import { registerWorkload, type Batch, type EvalResult, type EvalSplit, type Workload, type WorkloadRequest } from './workload.ts';
+import { registerWorkload, type Batch, type DataSplit, type EvalResult, type EvalSplit, type Workload, type WorkloadRequest } from './workload.ts';
 
 export const SPAM_TASK = 'spam';
 
@@ -50,7 +51,7 @@ const spamOptionsSchema = z.strictObject({
  * depend on. Both are immutable after construction.
  */
 const tokenizers = new Map<string, Tokenizer>();
-const tasks = new Map<string, Record<'train' | EvalSplit, EmailTask>>();
+const tasks = new Map<string, Record<DataSplit, EmailTask>>();
 
 function tokenizerFor(path: string): Tokenizer {
   let tokenizer = tokenizers.get(path);
@@ -64,7 +65,7 @@ function tasksFor(
   tokenizer: Tokenizer,
   options: { shots: number | null; dataSeed: number; seq: number },
   format: 'prompt' | 'classifier',
-): Record<'train' | EvalSplit, EmailTask> {
+): Record<DataSplit, EmailTask> {
   const key = JSON.stringify([dir, card.tokenizer, card.prompt ?? null, format, options.seq, options.shots, options.dataSeed]);
   let cached = tasks.get(key);
   if (!cached) {
@@ -122,7 +123,8 @@ export async function createSpamWorkload(request: WorkloadRequest): Promise<Work
   const seq = options.seq ?? context;
   if (seq > context) throw new ConfigError(`taskOptions.seq must be at most the model's context of ${context} tokens, got ${seq}`);
   const format = card.head === 'prompt' ? 'prompt' : 'classifier';
-  const { train, validation, test } = tasksFor(dir, card, tokenizer, { ...options, seq }, format);
+  const splits = tasksFor(dir, card, tokenizer, { ...options, seq }, format);
+  const { train, validation, test } = splits;
 
   let model: PromptClassifier | EncoderClassifier;
   if (format === 'prompt') {
@@ -170,6 +172,16 @@ export async function createSpamWorkload(request: WorkloadRequest): Promise<Work
       const out = dirname(path);
       copyFileSync(join(dir, card.tokenizer), join(out, card.tokenizer));
       writeCard(out, { ...card, weights: basename(path), training: { ...card.training, fineTunedFrom: dir }, evaluation: {} });
+    },
+    labels: (split: DataSplit) => splits[split].labels,
+    featureDim: model.config.dModel,
+    async pooledFeatures(split: DataSplit, indices: Batch) {
+      const features = model.pooledFeatures(splits[split].batchOf(indices));
+      try {
+        return await features.read();
+      } finally {
+        release(features);
+      }
     },
     dispose: () => model.params.dispose(),
   };

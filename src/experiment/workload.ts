@@ -19,6 +19,10 @@ export type Batch = readonly number[];
 /** The held-out splits: validation steers every choice (selection, early stopping); test is only reported. */
 export type EvalSplit = 'validation' | 'test';
 
+/** The task's data splits, for what reads a whole split (baselines, class priors). */
+export const DATA_SPLITS = ['train', 'validation', 'test'] as const;
+export type DataSplit = (typeof DATA_SPLITS)[number];
+
 export interface EvalResult {
   accuracy: number;
   loss: number;
@@ -57,6 +61,20 @@ export interface Workload {
    * then saves the bare parameters.
    */
   saveModel?(path: string): Promise<void>;
+  /**
+   * Class labels of every example of a split, in the split's order (the order `evaluate` and
+   * `pooledFeatures` index). Absent for tasks without classes. Baselines that need no model
+   * (the class prior) and the reports' class prior read it.
+   */
+  labels?(split: DataSplit): Int32Array;
+  /**
+   * Frozen features of the examples at `indices` of a split, row-major [indices.length, featureDim]:
+   * the model's final hidden states averaged over each example's real tokens (one inference
+   * forward pass, no tape). Absent for models without hidden states.
+   */
+  pooledFeatures?(split: DataSplit, indices: Batch): Promise<Float32Array>;
+  /** the width of a `pooledFeatures` row. */
+  readonly featureDim?: number;
   dispose(): void;
 }
 

@@ -29,11 +29,13 @@ export class EncoderClassifier implements Model<ClassificationBatch> {
 
   /** Class logits [B, classes]. */
   forward(batch: TokenBatch): Tensor {
+    return this.engine.scope(() => this.head.forward(this.pooledFeatures(batch)));
+  }
+
+  /** [B, d]: the pooled final hidden states the head reads (the frozen features a linear probe reads). */
+  pooledFeatures(batch: TokenBatch): Tensor {
     checkTokenBatch(batch, this.config);
-    return this.engine.scope(() => {
-      const pooled = F.meanPool(this.trunk.hidden(this.engine, batch), batch.lengths);
-      return this.head.forward(pooled);
-    });
+    return this.engine.scope(() => F.meanPool(this.trunk.hidden(this.engine, batch), batch.lengths));
   }
 
   lossTensor(batch: ClassificationBatch): Tensor {

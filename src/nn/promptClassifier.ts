@@ -54,6 +54,11 @@ export class PromptClassifier implements Model<ClassificationBatch> {
     return promptClassLogits(this.lm, batch, this.labelTokenIds);
   }
 
+  /** [B, d]: the final hidden states (after ln_f) averaged over each row's real positions, the frozen features a linear probe reads. */
+  pooledFeatures(batch: TokenBatch): Tensor {
+    return this.engine.scope(() => F.meanPool(this.lm.hidden(batch), batch.lengths));
+  }
+
   lossTensor(batch: ClassificationBatch): Tensor {
     return this.engine.scope(() => F.crossEntropy(this.forward(batch), batch.labels));
   }

@@ -18,7 +18,7 @@ const tempDir = (): string => mkdtempSync(join(tmpdir(), 'zolo-pt-'));
 function options(out: string, overrides: Partial<PretrainOptions> = {}): PretrainOptions {
   return {
     model: 'tiny', steps: 2, batch: 2, lr: 1e-3, seed: 0, out, optimizer: 'adamw', force: false,
-    warmup: 1, minLrRatio: 0.1, weightDecay: 0.1, gradClip: 1, evalEvery: 0, evalWindows: 4, validationMessages: 6,
+    warmup: 1, minLrRatio: 0.1, weightDecay: 0.1, gradClip: 1, evalEvery: 0, evalWindows: 4, validationMessages: 6, probeTrainMessages: 8,
     ...overrides,
   };
 }
@@ -83,6 +83,11 @@ describe('pretrain → checkpoint directory → predict', () => {
     expect(card.training.steps).toBe(2);
     expect(card.evaluation.validationMessages).toBe(6);
     expect(Number(card.evaluation.validationPerplexity)).toBeGreaterThan(1);
+    // the card metrics of `zolo card`, on the same 6 validation (and test) messages
+    expect(card.evaluation).toMatchObject({ metrics: { trainMessages: 8, validationMessages: 6, testMessages: 6 } });
+    for (const key of ['validationBitsPerByte', 'zeroShotPromptAccuracy', 'zeroShotPromptTestAccuracy', 'linearProbeValidationAccuracy', 'linearProbeTestAccuracy', 'majorityClassAccuracy', 'majorityClassTestAccuracy']) {
+      expect(typeof card.evaluation[key]).toBe('number');
+    }
     // trained on the full train split: the default label words are single tokens
     const tokenizer = Tokenizer.load(join(dir, card.tokenizer));
     expect(tokenizer.vocabSize).toBe(4096);
