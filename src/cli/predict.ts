@@ -8,7 +8,7 @@
  * given; the models were trained on cleaned text "Subject: <subject>\n<body>") or {"raw": …} (a raw
  * RFC 822 message, cleaned exactly like the corpus).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { type CheckpointCard, CARD_FILE, readCard } from '../data/checkpointCard.ts';
@@ -20,6 +20,8 @@ import { createBackend, defaultBackendName } from '../kernels/index.ts';
 import { CausalLm, EncoderClassifier, PromptClassifier, loadCheckpoint } from '../nn/index.ts';
 import type { TokenBatch } from '../nn/batch.ts';
 import { Engine, MemoryLedger, type Tensor } from '../tensor/index.ts';
+import { writeFileAtomic } from '../experiment/checkpoint.ts';
+import { checkOutputFile } from './outputFile.ts';
 
 /** Anything that maps a token batch to class logits [batch, classes]. */
 export interface ClassLogitModel {
@@ -195,18 +197,20 @@ export function register(program: Command): void {
     .description('classify e-mails (ham/spam) with a checkpoint directory; writes class probabilities and raw logits per line')
     .requiredOption('--model <dir>', 'checkpoint directory (card.json, model.safetensors, tokenizer.json), e.g. checkpoints/tiny')
     .requiredOption('--input <file.jsonl>', 'JSON lines, each {"text": "…"} (or {"raw": "<RFC 822 message>"})')
-    .option('--out <file.jsonl>', 'write one JSON line per input here instead of printing')
+    .option('--out <file.jsonl>', 'write one JSON line per input here instead of printing (never the input; an existing file only with --force)')
+    .option('--force', 'overwrite an existing --out file')
     .option('--json', 'print JSON lines to stdout (machine-readable)')
     .option('--backend <name>', 'kernel backend (see `zolo backends`)')
     .option('--batch <n>', 'e-mails per forward pass', (v) => Number(v), 32)
-    .action(async (flags: { model: string; input: string; out?: string; json?: boolean; backend?: string; batch: number }) => {
+    .action(async (flags: { model: string; input: string; out?: string; force?: boolean; json?: boolean; backend?: string; batch: number }) => {
+      if (flags.out !== undefined) checkOutputFile('--out', flags.out, [flags.input], flags.force ?? false);
       const texts = readInputLines(flags.input);
       const predictor = await loadPredictor(flags.model, flags.backend);
       try {
         const predictions = await predictTexts(predictor, texts, flags.batch);
         const lines = predictions.map((p) => JSON.stringify(p));
         if (flags.out) {
-          writeFileSync(flags.out, `${lines.join('\n')}\n`);
+          writeFileAtomic(flags.out, `${lines.join('\n')}\n`);
           console.log(`wrote ${predictions.length} predictions to ${flags.out} (${predictor.card.head} head)`);
         } else if (flags.json) {
           console.log(lines.join('\n'));
