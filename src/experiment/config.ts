@@ -111,6 +111,8 @@ export interface NameRegistries {
   backends: readonly string[];
   /** the method adapter's option check (throws ConfigError). */
   checkOptions(method: string, options: Record<string, unknown>): void;
+  /** the task's `taskOptions` check (throws ConfigError); absent = not checked here. */
+  checkTaskOptions?(task: string, taskOptions: Record<string, unknown>): void;
 }
 
 /** Checks the names the schema cannot know statically; `prefix` as in parseRunConfig. */
@@ -125,6 +127,7 @@ export function checkNames(config: RunConfig, known: NameRegistries, prefix = ''
   check('backend', config.backend, known.backends);
   try {
     known.checkOptions(config.method, config.options);
+    known.checkTaskOptions?.(config.task, config.taskOptions);
   } catch (error) {
     if (error instanceof ConfigError && prefix) throw new ConfigError(`${prefix}: ${error.message}`);
     throw error;

@@ -28,7 +28,7 @@ import { renderReport } from './report.ts';
 import { readMetrics, thinCurve, type RunResultEntry, type SuiteResults } from './results.ts';
 import { describeOutcome, FILES, runExperiment, type RunSummary } from './runner.ts';
 import { parseSuite, planSuite, type PlannedRun, type SuiteFile } from './suiteConfig.ts';
-import { registeredTasks } from './workload.ts';
+import { checkTaskOptions, registeredTasks } from './workload.ts';
 
 export interface SuiteOptions {
   /** output folder; default runs/<name>-<timestamp> (a fresh folder). */
@@ -66,6 +66,7 @@ export function knownNames(): NameRegistries {
     tasks: registeredTasks(),
     backends: registeredBackends(),
     checkOptions: (method, options) => methodAdapter(method).checkOptions(options),
+    checkTaskOptions,
   };
 }
 
