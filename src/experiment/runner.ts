@@ -32,6 +32,7 @@ import { writeSafetensors, type SafetensorsEntry } from '../nn/safetensors.ts';
 import type { Backend } from '../kernels/backend.ts';
 import { methodAdapter, type MethodAdapter, type MethodFamily, type TrainingMethod } from './method.ts';
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
+import { finishedSummary, type ResumeExtension } from './resumeLimits.ts';
 import { silentProgress, type RunProgress } from './progress.ts';
 import { learningRateAt } from './schedule.ts';
 import { median } from './stats.ts';
@@ -78,6 +79,8 @@ export interface RunSummary {
   memory: { peakBytes: ByteCounts & { total: number } };
   timing: { stepMsMedian: number | null; forwardMsMedian: number | null; wallSeconds: number };
   files: string[];
+  /** limits raised by `--resume` (resume.ts), oldest first; absent when the run was never extended. */
+  extensions?: ResumeExtension[];
 }
 
 /** What a checkpoint's JSON state holds besides the tensors. */
@@ -92,6 +95,7 @@ interface RunState {
   metricsBytes: number;
   zoLogBytes: number;
   method: unknown;
+  extensions?: ResumeExtension[];
 }
 
 export interface RunOptions {
@@ -100,6 +104,8 @@ export interface RunOptions {
   progress?: RunProgress;
   /** label for progress output. */
   label?: string;
+  /** limits this resume raises (resolveResume); recorded in config.json, the checkpoint and the summary. */
+  extensions?: ResumeExtension[];
   /** test hook: called after each completed step; throwing simulates a kill at that point. */
   afterStep?: (step: number) => void;
 }
@@ -107,6 +113,8 @@ export interface RunOptions {
 export interface RunResult {
   dir: string;
   summary: RunSummary;
+  /** true when a resume found the run finished under its limits and did nothing. */
+  alreadyFinished?: boolean;
 }
 
 /** Wraps a workload so every training forward pass is counted and timed. */
@@ -172,6 +180,11 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
   if (options.resume) {
     if (!config.out) throw new ConfigError('--resume needs the run folder (out)');
     dir = config.out;
+    const finished = finishedSummary<RunSummary>(dir, FILES.summary, config);
+    if (finished) return { dir, summary: finished, alreadyFinished: true };
+    // the run goes on: its old summary no longer describes it
+    rmSync(join(dir, FILES.summary), { force: true });
+    if (options.extensions?.length) writeFileSync(join(dir, FILES.config), `${JSON.stringify(config, null, 2)}\n`);
   } else {
     dir = resolveRunDir(config);
     writeFileSync(join(dir, FILES.config), `${JSON.stringify({ ...config, out: dir }, null, 2)}\n`);
@@ -253,6 +266,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
         if (name.startsWith('param/')) paramValues.set(name.slice('param/'.length), entry.data);
         else if (name.startsWith('state/')) methodTensors[name.slice('state/'.length)] = entry.data;
       }
+      if (options.extensions?.length) state.extensions = [...(state.extensions ?? []), ...options.extensions];
       workload.params.load(paramValues);
       method.loadState({ json: state.method, tensors: methodTensors });
       // drop what was logged after the checkpoint: the resumed run logs those steps again
@@ -391,6 +405,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       memory: { peakBytes: peakOf(ledger, state.peakBytes) },
       timing: { stepMsMedian: median(stepMs), forwardMsMedian: median(forwardMs), wallSeconds: wallNow() / 1000 },
       files: [...files, FILES.summary],
+      ...(state.extensions?.length ? { extensions: state.extensions } : {}),
     };
     writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
     progress.stop(divergedAtStep === null ? `done: ${describeOutcome(summary)}` : `diverged at step ${divergedAtStep}`);
