@@ -32,6 +32,7 @@ import { writeSafetensors, type SafetensorsEntry } from '../nn/safetensors.ts';
 import type { Backend } from '../kernels/backend.ts';
 import { methodAdapter, type MethodAdapter, type MethodFamily, type TrainingMethod } from './method.ts';
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
+import { checkForwardBudget, type BudgetStop } from './budget.ts';
 import { finishedSummary, type ResumeExtension } from './resumeLimits.ts';
 import { silentProgress, type RunProgress } from './progress.ts';
 import { learningRateAt } from './schedule.ts';
@@ -79,6 +80,11 @@ export interface RunSummary {
   memory: { peakBytes: ByteCounts & { total: number } };
   timing: { stepMsMedian: number | null; forwardMsMedian: number | null; wallSeconds: number };
   files: string[];
+  /**
+   * present when the forward-pass budget stopped the run before a step that would have exceeded it:
+   * that step was skipped (not cut), so `forwardPasses` ≤ the budget always.
+   */
+  budgetStop?: BudgetStop;
   /** limits raised by `--resume` (resume.ts), oldest first; absent when the run was never extended. */
   extensions?: ResumeExtension[];
 }
@@ -298,6 +304,8 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
     const logLine = (line: MetricsLine): void => appendFileSync(paths.metrics, `${JSON.stringify(line)}\n`);
 
     let stoppedBy: RunSummary['stoppedBy'] = 'steps';
+    let budgetStop: BudgetStop | null = null;
+    let lastStepPasses = 1;
     let divergedAtStep: number | null = null;
     // Memory columns report training (or, for zero-shot, inference at the training batch size):
     // evaluation runs at its own batch size, so its peak is kept out of the measurement window.
@@ -329,9 +337,12 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
     }
 
     while (state.step < totalSteps) {
-      if (forwardBudget !== null && state.forwardPasses >= forwardBudget) {
-        stoppedBy = 'forwardPasses';
-        break;
+      if (forwardBudget !== null) {
+        budgetStop = checkForwardBudget(forwardBudget, state.forwardPasses, state.step, method.forwardPassesAt?.(state.step) ?? lastStepPasses);
+        if (budgetStop) {
+          stoppedBy = 'forwardPasses';
+          break;
+        }
       }
       if (wallBudgetMs !== null && wallNow() >= wallBudgetMs) {
         stoppedBy = 'wallSeconds';
@@ -347,6 +358,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
         break;
       }
       state.step++;
+      lastStepPasses = counted.passes() - startForward - state.forwardPasses;
       state.forwardPasses = counted.passes() - startForward;
       state.firstLoss ??= result.loss;
       state.lastLoss = result.loss;
@@ -405,6 +417,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       memory: { peakBytes: peakOf(ledger, state.peakBytes) },
       timing: { stepMsMedian: median(stepMs), forwardMsMedian: median(forwardMs), wallSeconds: wallNow() / 1000 },
       files: [...files, FILES.summary],
+      ...(budgetStop && budgetStop.passesLeft > 0 ? { budgetStop } : {}),
       ...(state.extensions?.length ? { extensions: state.extensions } : {}),
     };
     writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);

@@ -99,6 +99,8 @@ export function backpropMethod(name: string): MethodAdapter {
           }
           return { loss };
         },
+        // one forward (with its backward) per step
+        forwardPassesAt: () => 1,
         saveState: async () => optimizer.saveState(),
         loadState: (state) => optimizer.loadState(state),
         dispose: () => optimizer.dispose(),

@@ -99,6 +99,7 @@ export function zoMethod(name: string, description: string): MethodAdapter {
             throw error;
           }
         },
+        forwardPassesAt: (step) => estimator.forwardPassesAt(state, Math.floor(step / stepsPerEpoch)),
         saveState: () => estimator.save(state),
         loadState(saved) {
           state = estimator.load(state, saved as Parameters<Estimator['load']>[1]);
