@@ -3,6 +3,7 @@
  * and exports `register(program)`.
  */
 import { Command } from 'commander';
+import { RunInterrupted } from './experiment/interrupt.ts';
 import { ZoloError } from './kernels/errors.ts';
 import { register as registerBackends } from './cli/backends.ts';
 import { register as registerRun } from './cli/run.ts';
@@ -36,6 +37,10 @@ registerCheck(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
+  if (error instanceof RunInterrupted) {
+    console.error(error.message);
+    process.exit(error.exitCode);
+  }
   if (error instanceof ZoloError) {
     console.error(`${error.name}: ${error.message}`);
     process.exit(2);

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import '../experiment/builtins.ts';
 import { suiteProgress } from '../experiment/progress.ts';
 import { headToHeadTable } from '../experiment/report.ts';
-import { checkSuite, readSuiteFile, runSuite } from '../experiment/suite.ts';
+import { RunInterrupted } from '../experiment/interrupt.ts';
+import { checkSuite, readSuiteFile, runSuite, suiteOutDir } from '../experiment/suite.ts';
 
 export function register(program: Command): void {
   program
@@ -21,13 +22,21 @@ export function register(program: Command): void {
         console.log(`${file}: valid, ${plan.length} runs`);
         return;
       }
-      const outcome = await runSuite(suite, {
-        ...(options.out ? { out: options.out } : {}),
-        updateResults: options.updateResults ?? false,
-        resume: options.resume ?? false,
-        force: options.force ?? false,
-        progress: suiteProgress(),
-      });
+      const out = options.out ?? (options.updateResults ? undefined : suiteOutDir(suite, { resume: options.resume ?? false }));
+      let outcome: Awaited<ReturnType<typeof runSuite>>;
+      try {
+        outcome = await runSuite(suite, {
+          ...(out ? { out } : {}),
+          updateResults: options.updateResults ?? false,
+          resume: options.resume ?? false,
+          force: options.force ?? false,
+          progress: suiteProgress(),
+        });
+      } catch (error) {
+        if (!(error instanceof RunInterrupted)) throw error;
+        const resume = `zolo suite ${file} ${out ? `--out ${out}` : '--update-results'} --resume`;
+        throw new RunInterrupted(`${error.message.replace(/ Resume with: .*$/, '')} Resume the suite with: ${resume}`, error.exitCode);
+      }
       console.log(headToHeadTable(outcome.results));
       console.log(`\n${outcome.ran} runs run, ${outcome.skipped} already finished`);
       console.log(`report: ${outcome.reportPath}`);

@@ -34,6 +34,8 @@ import { methodAdapter, type MethodAdapter, type MethodFamily, type TrainingMeth
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
 import { checkForwardBudget, type BudgetStop } from './budget.ts';
 import { finishedSummary, type ResumeExtension } from './resumeLimits.ts';
+import { listenForStop, RunInterrupted, yieldToEventLoop } from './interrupt.ts';
+import { acquireRunLock, assertUnlocked, type RunLock } from './runLock.ts';
 import { silentProgress, type RunProgress } from './progress.ts';
 import { learningRateAt } from './schedule.ts';
 import { median } from './stats.ts';
@@ -168,6 +170,8 @@ function peakOf(ledger: MemoryLedger, previous?: ByteCounts & { total: number })
 /** Resolves the output folder for a fresh run (never an existing non-empty one without force). */
 export function resolveRunDir(config: RunConfig): string {
   const dir = config.out ?? timestampedDir(join('runs', `${config.method}-${config.task}`));
+  // --force must not clear a folder another process is writing
+  assertUnlocked(dir);
   prepareFreshDir(dir, config.force);
   return dir;
 }
@@ -183,16 +187,23 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
   const progress = options.progress ?? silentProgress;
   const adapter = methodAdapter(config.method);
   let dir: string;
+  let lock: RunLock;
   if (options.resume) {
     if (!config.out) throw new ConfigError('--resume needs the run folder (out)');
     dir = config.out;
+    mkdirSync(dir, { recursive: true });
+    lock = acquireRunLock(dir);
     const finished = finishedSummary<RunSummary>(dir, FILES.summary, config);
-    if (finished) return { dir, summary: finished, alreadyFinished: true };
+    if (finished) {
+      lock.release();
+      return { dir, summary: finished, alreadyFinished: true };
+    }
     // the run goes on: its old summary no longer describes it
     rmSync(join(dir, FILES.summary), { force: true });
     if (options.extensions?.length) writeFileSync(join(dir, FILES.config), `${JSON.stringify(config, null, 2)}\n`);
   } else {
     dir = resolveRunDir(config);
+    lock = acquireRunLock(dir);
     writeFileSync(join(dir, FILES.config), `${JSON.stringify({ ...config, out: dir }, null, 2)}\n`);
   }
   mkdirSync(dir, { recursive: true });
@@ -224,11 +235,16 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
     method?.dispose();
     inner?.dispose();
     backend?.dispose();
+    lock.release();
     // a fresh run that could not even start leaves no folder behind (it held only config.json)
     if (!options.resume) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  return train(config, options, { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress });
+  try {
+    return await train(config, options, { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress });
+  } finally {
+    lock.release();
+  }
 }
 
 interface Prepared {
@@ -248,6 +264,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
   const { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress } = prepared;
   const workload = counted.workload;
   const ledger = workload.engine.ledger;
+  const stop = listenForStop();
   try {
     const trainableParams = method.trainableParams();
 
@@ -337,6 +354,13 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
     }
 
     while (state.step < totalSteps) {
+      // a step may be all microtasks; yielding lets a pending SIGINT/SIGTERM handler run
+      await yieldToEventLoop();
+      if (stop.signal) {
+        await saveCheckpoint();
+        progress.stop(`${stop.signal} at step ${state.step}`);
+        throw new RunInterrupted(`${stop.signal}: stopped at step ${state.step} of ${totalSteps}, checkpoint written. Resume with: zolo run --resume ${dir}`, stop.exitCode);
+      }
       if (forwardBudget !== null) {
         budgetStop = checkForwardBudget(forwardBudget, state.forwardPasses, state.step, method.forwardPassesAt?.(state.step) ?? lastStepPasses);
         if (budgetStop) {
@@ -424,6 +448,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
     progress.stop(divergedAtStep === null ? `done: ${describeOutcome(summary)}` : `diverged at step ${divergedAtStep}`);
     return { dir, summary };
   } finally {
+    stop.dispose();
     method.dispose();
     workload.dispose();
     backend.dispose();
