@@ -18,10 +18,20 @@ import { Tokenizer } from '../data/tokenizer.ts';
 import { ConfigError, FormatError, assertPositiveInteger } from '../kernels/errors.ts';
 import { createBackend, defaultBackendName } from '../kernels/index.ts';
 import { CausalLm, EncoderClassifier, PromptClassifier, loadCheckpoint } from '../nn/index.ts';
+import { attachAdapters, type AdapterSpec } from '../nn/adapters/index.ts';
 import type { TokenBatch } from '../nn/batch.ts';
 import { Engine, MemoryLedger, type Tensor } from '../tensor/index.ts';
 import { writeFileAtomic } from '../experiment/checkpoint.ts';
 import { checkOutputFile } from './outputFile.ts';
+
+/** Refuses weights with NaN/Inf: every prediction from them would be meaningless. */
+function assertFiniteWeights(tensors: ReadonlyMap<string, Float32Array>, file: string): void {
+  for (const [name, data] of tensors) {
+    let bad = 0;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) bad++;
+    if (bad > 0) throw new FormatError(`${file}: tensor "${name}" holds ${bad} non-finite values (NaN or ±Inf); refusing to predict with it`);
+  }
+}
 
 /** Anything that maps a token batch to class logits [batch, classes]. */
 export interface ClassLogitModel {
@@ -93,14 +103,22 @@ export async function loadPredictor(path: string, backendName: string = defaultB
   const tokenizer = Tokenizer.load(join(dir, card.tokenizer));
   const engine = new Engine(await createBackend(backendName), new MemoryLedger());
   const loaded = await loadCheckpoint(join(dir, card.weights), engine);
-  // Adapter weights (LoRA, tensor-train) in the file would be ignored by the base model, giving
-  // silently wrong predictions; refuse instead until predict can re-attach them.
+  assertFiniteWeights(loaded.tensors, join(dir, card.weights));
+  // Adapter weights (LoRA, tensor-train) would be ignored by the bare base model, giving silently
+  // wrong predictions: re-attach the adapters the run's card describes, then load their values.
   const adapterTensors = [...loaded.tensors.keys()].filter((name) => !loaded.model.params.has(name));
   if (adapterTensors.length > 0) {
-    throw new ConfigError(
-      `${join(dir, card.weights)} holds ${adapterTensors.length} adapter tensors (${adapterTensors.slice(0, 3).join(', ')}${adapterTensors.length > 3 ? ', …' : ''}); ` +
-        'zolo predict supports base and fully fine-tuned checkpoints only (runs of zero-shot, adamw, adamw8bit, adafactor, galore-*, and the full-parameter ZO methods)',
-    );
+    const spec = (card as CheckpointCard & { fineTuning?: { adapters?: AdapterSpec | null } }).fineTuning?.adapters;
+    if (!spec) {
+      throw new FormatError(
+        `${join(dir, card.weights)} holds ${adapterTensors.length} adapter tensors (${adapterTensors.slice(0, 3).join(', ')}${adapterTensors.length > 3 ? ', …' : ''}) ` +
+          `but ${join(dir, CARD_FILE)} has no "fineTuning.adapters" saying how to attach them (a card written by zolo run records it)`,
+      );
+    }
+    attachAdapters(loaded.model, spec);
+    const extra = [...loaded.tensors.keys()].filter((name) => !loaded.model.params.has(name));
+    if (extra.length > 0) throw new FormatError(`${join(dir, card.weights)}: tensors ${extra.slice(0, 3).join(', ')} belong to no parameter of the model with the card's adapters`);
+    loaded.model.params.load(loaded.tensors);
   }
   const config = loaded.model.config;
   if (tokenizer.vocabSize > config.vocab) {
@@ -177,6 +195,10 @@ export interface Prediction {
 export async function predictTexts(predictor: Predictor, texts: readonly string[], batchSize = 32): Promise<Prediction[]> {
   assertPositiveInteger('--batch', batchSize);
   const { logits, classes } = await classLogits(predictor.model, predictor.taskFor(texts), batchSize);
+  const firstBad = logits.findIndex((value) => !Number.isFinite(value));
+  if (firstBad >= 0) {
+    throw new FormatError(`the model produced a non-finite logit (${logits[firstBad]}) for input line ${Math.floor(firstBad / classes) + 1}; refusing to print predictions from it`);
+  }
   const names = predictor.card.classNames;
   return texts.map((_, i) => {
     const row = Array.from(logits.subarray(i * classes, (i + 1) * classes));

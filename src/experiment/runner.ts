@@ -33,6 +33,7 @@ import type { Backend } from '../kernels/backend.ts';
 import { methodAdapter, type MethodAdapter, type MethodFamily, type TrainingMethod } from './method.ts';
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
 import { checkForwardBudget, type BudgetStop } from './budget.ts';
+import { recordFineTuning } from './fineTuneCard.ts';
 import { finishedSummary, type ResumeExtension } from './resumeLimits.ts';
 import { listenForStop, RunInterrupted, yieldToEventLoop } from './interrupt.ts';
 import { acquireRunLock, assertUnlocked, type RunLock } from './runLock.ts';
@@ -445,6 +446,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       ...(state.extensions?.length ? { extensions: state.extensions } : {}),
     };
     writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    recordFineTuning(dir, config, lr, summary);
     progress.stop(divergedAtStep === null ? `done: ${describeOutcome(summary)}` : `diverged at step ${divergedAtStep}`);
     return { dir, summary };
   } finally {
