@@ -2,6 +2,7 @@
  * The `zolo` command: a thin layer over the library. Each subcommand lives in src/cli/<name>.ts
  * and exports `register(program)`.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { RunInterrupted } from './experiment/interrupt.ts';
 import { ZoloError } from './kernels/errors.ts';
@@ -17,8 +18,11 @@ import { register as registerPretrain } from './cli/pretrain.ts';
 import { register as registerPredict } from './cli/predict.ts';
 import { register as registerCheck } from './cli/check.ts';
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command()
   .name('zolo')
+  .version(version, '-V, --version', 'print the zolo version')
   .description('Zeroth-order and low-rank fine-tuning, head to head on the same models, data and kernels.')
   .showHelpAfterError();
 
