@@ -2,7 +2,9 @@
  * The `zolo` command: a thin layer over the library. Each subcommand lives in src/cli/<name>.ts
  * and exports `register(program)`.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { RunInterrupted } from './experiment/interrupt.ts';
 import { ZoloError } from './kernels/errors.ts';
 import { register as registerBackends } from './cli/backends.ts';
 import { register as registerRun } from './cli/run.ts';
@@ -17,8 +19,11 @@ import { register as registerPredict } from './cli/predict.ts';
 import { register as registerCheck } from './cli/check.ts';
 import { register as registerCard } from './cli/card.ts';
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command()
   .name('zolo')
+  .version(version, '-V, --version', 'print the zolo version')
   .description('Zeroth-order and low-rank fine-tuning, head to head on the same models, data and kernels.')
   .showHelpAfterError();
 
@@ -38,6 +43,10 @@ registerCard(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
+  if (error instanceof RunInterrupted) {
+    console.error(error.message);
+    process.exit(error.exitCode);
+  }
   if (error instanceof ZoloError) {
     console.error(`${error.name}: ${error.message}`);
     process.exit(2);

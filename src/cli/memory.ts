@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../kernels/errors.ts';
-import { architectureByName, estimateMemory, LLAMA_SIZES, MEMORY_METHODS, MODEL_NAMES, type MemoryEstimate } from '../galore/memory.ts';
+import { architectureByName, LLAMA_SIZES, MODEL_NAMES } from '../galore/memory.ts';
+import { estimateMethodMemory, memoryMethods, type MethodMemory } from '../experiment/methodMemory.ts';
 import { PROJECTION_TYPES, type ProjectionType } from '../galore/projector.ts';
 
 interface MemoryFlags {
@@ -34,7 +35,7 @@ export function register(program: Command): void {
     .command('memory')
     .description('analytic memory (weights, gradients, optimizer state) of a model under a training method')
     .option('--model <name>', `one of ${MODEL_NAMES.join(', ')}`, 'tiny')
-    .option('--method <names...>', `one or more of ${MEMORY_METHODS.join(', ')}`, ['adamw', 'galore-adamw'])
+    .option('--method <names...>', `one or more of ${memoryMethods().join(', ')}`, ['adamw', 'galore-adamw'])
     .option('--rank <r>', 'GaLore rank r (default: a quarter of each projected matrix\'s smaller side)')
     .option('--lora-rank <r>', 'LoRA rank (default 8)')
     .option('--projection-type <type>', `GaLore projection: ${PROJECTION_TYPES.join(', ')}`, 'std')
@@ -51,7 +52,7 @@ export function register(program: Command): void {
       }
       const architecture = architectureByName(flags.model, flags.kind);
       const elementBytes = positiveInteger('--bytes', flags.bytes) ?? (flags.model in LLAMA_SIZES ? 2 : 4);
-      const estimates: MemoryEstimate[] = flags.method.map((method) => estimateMemory(architecture, method, {
+      const estimates: MethodMemory[] = flags.method.map((method) => estimateMethodMemory(architecture, method, {
         rank: positiveInteger('--rank', flags.rank),
         loraRank: positiveInteger('--lora-rank', flags.loraRank),
         projectionType: flags.projectionType as ProjectionType,
@@ -62,9 +63,14 @@ export function register(program: Command): void {
         console.log(JSON.stringify({ model: flags.model, elementBytes, estimates }, null, 2));
         return;
       }
-      console.log(`${architecture.name}: ${estimates[0]!.parameters.toLocaleString('en-US')} parameters, ${elementBytes} bytes per element`);
+      const parameters = architecture.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+      console.log(`${architecture.name}: ${parameters.toLocaleString('en-US')} parameters, ${elementBytes} bytes per element`);
       console.log(['method'.padEnd(18), 'weights', 'adapter', 'gradients', 'optim state', 'total'].map((h, i) => (i ? h.padStart(12) : h)).join(' '));
       for (const estimate of estimates) {
+        if ('unavailable' in estimate) {
+          console.log(`${estimate.method.padEnd(18)} not estimated: ${estimate.unavailable}`);
+          continue;
+        }
         const { weights, adapter, gradient, optimizerState, total } = estimate.bytes;
         console.log([estimate.method.padEnd(18), ...[weights, adapter, gradient, optimizerState, total].map((b) => gib(b).padStart(12))].join(' '));
       }

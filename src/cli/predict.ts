@@ -8,7 +8,7 @@
  * given; the models were trained on cleaned text "Subject: <subject>\n<body>") or {"raw": …} (a raw
  * RFC 822 message, cleaned exactly like the corpus).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { type CheckpointCard, CARD_FILE, readCard } from '../data/checkpointCard.ts';
@@ -18,8 +18,20 @@ import { Tokenizer } from '../data/tokenizer.ts';
 import { ConfigError, FormatError, assertPositiveInteger } from '../kernels/errors.ts';
 import { createBackend, defaultBackendName } from '../kernels/index.ts';
 import { CausalLm, EncoderClassifier, PromptClassifier, loadCheckpoint } from '../nn/index.ts';
+import { attachAdapters, type AdapterSpec } from '../nn/adapters/index.ts';
 import type { TokenBatch } from '../nn/batch.ts';
 import { Engine, MemoryLedger, type Tensor } from '../tensor/index.ts';
+import { writeFileAtomic } from '../experiment/checkpoint.ts';
+import { checkOutputFile } from './outputFile.ts';
+
+/** Refuses weights with NaN/Inf: every prediction from them would be meaningless. */
+function assertFiniteWeights(tensors: ReadonlyMap<string, Float32Array>, file: string): void {
+  for (const [name, data] of tensors) {
+    let bad = 0;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) bad++;
+    if (bad > 0) throw new FormatError(`${file}: tensor "${name}" holds ${bad} non-finite values (NaN or ±Inf); refusing to predict with it`);
+  }
+}
 
 /** Anything that maps a token batch to class logits [batch, classes]. */
 export interface ClassLogitModel {
@@ -91,14 +103,22 @@ export async function loadPredictor(path: string, backendName: string = defaultB
   const tokenizer = Tokenizer.load(join(dir, card.tokenizer));
   const engine = new Engine(await createBackend(backendName), new MemoryLedger());
   const loaded = await loadCheckpoint(join(dir, card.weights), engine);
-  // Adapter weights (LoRA, tensor-train) in the file would be ignored by the base model, giving
-  // silently wrong predictions; refuse instead until predict can re-attach them.
+  assertFiniteWeights(loaded.tensors, join(dir, card.weights));
+  // Adapter weights (LoRA, tensor-train) would be ignored by the bare base model, giving silently
+  // wrong predictions: re-attach the adapters the run's card describes, then load their values.
   const adapterTensors = [...loaded.tensors.keys()].filter((name) => !loaded.model.params.has(name));
   if (adapterTensors.length > 0) {
-    throw new ConfigError(
-      `${join(dir, card.weights)} holds ${adapterTensors.length} adapter tensors (${adapterTensors.slice(0, 3).join(', ')}${adapterTensors.length > 3 ? ', …' : ''}); ` +
-        'zolo predict supports base and fully fine-tuned checkpoints only (runs of zero-shot, adamw, adamw8bit, adafactor, galore-*, and the full-parameter ZO methods)',
-    );
+    const spec = (card as CheckpointCard & { fineTuning?: { adapters?: AdapterSpec | null } }).fineTuning?.adapters;
+    if (!spec) {
+      throw new FormatError(
+        `${join(dir, card.weights)} holds ${adapterTensors.length} adapter tensors (${adapterTensors.slice(0, 3).join(', ')}${adapterTensors.length > 3 ? ', …' : ''}) ` +
+          `but ${join(dir, CARD_FILE)} has no "fineTuning.adapters" saying how to attach them (a card written by zolo run records it)`,
+      );
+    }
+    attachAdapters(loaded.model, spec);
+    const extra = [...loaded.tensors.keys()].filter((name) => !loaded.model.params.has(name));
+    if (extra.length > 0) throw new FormatError(`${join(dir, card.weights)}: tensors ${extra.slice(0, 3).join(', ')} belong to no parameter of the model with the card's adapters`);
+    loaded.model.params.load(loaded.tensors);
   }
   const config = loaded.model.config;
   if (tokenizer.vocabSize > config.vocab) {
@@ -175,6 +195,10 @@ export interface Prediction {
 export async function predictTexts(predictor: Predictor, texts: readonly string[], batchSize = 32): Promise<Prediction[]> {
   assertPositiveInteger('--batch', batchSize);
   const { logits, classes } = await classLogits(predictor.model, predictor.taskFor(texts), batchSize);
+  const firstBad = logits.findIndex((value) => !Number.isFinite(value));
+  if (firstBad >= 0) {
+    throw new FormatError(`the model produced a non-finite logit (${logits[firstBad]}) for input line ${Math.floor(firstBad / classes) + 1}; refusing to print predictions from it`);
+  }
   const names = predictor.card.classNames;
   return texts.map((_, i) => {
     const row = Array.from(logits.subarray(i * classes, (i + 1) * classes));
@@ -195,18 +219,20 @@ export function register(program: Command): void {
     .description('classify e-mails (ham/spam) with a checkpoint directory; writes class probabilities and raw logits per line')
     .requiredOption('--model <dir>', 'checkpoint directory (card.json, model.safetensors, tokenizer.json), e.g. checkpoints/tiny')
     .requiredOption('--input <file.jsonl>', 'JSON lines, each {"text": "…"} (or {"raw": "<RFC 822 message>"})')
-    .option('--out <file.jsonl>', 'write one JSON line per input here instead of printing')
+    .option('--out <file.jsonl>', 'write one JSON line per input here instead of printing (never the input; an existing file only with --force)')
+    .option('--force', 'overwrite an existing --out file')
     .option('--json', 'print JSON lines to stdout (machine-readable)')
     .option('--backend <name>', 'kernel backend (see `zolo backends`)')
     .option('--batch <n>', 'e-mails per forward pass', (v) => Number(v), 32)
-    .action(async (flags: { model: string; input: string; out?: string; json?: boolean; backend?: string; batch: number }) => {
+    .action(async (flags: { model: string; input: string; out?: string; force?: boolean; json?: boolean; backend?: string; batch: number }) => {
+      if (flags.out !== undefined) checkOutputFile('--out', flags.out, [flags.input], flags.force ?? false);
       const texts = readInputLines(flags.input);
       const predictor = await loadPredictor(flags.model, flags.backend);
       try {
         const predictions = await predictTexts(predictor, texts, flags.batch);
         const lines = predictions.map((p) => JSON.stringify(p));
         if (flags.out) {
-          writeFileSync(flags.out, `${lines.join('\n')}\n`);
+          writeFileAtomic(flags.out, `${lines.join('\n')}\n`);
           console.log(`wrote ${predictions.length} predictions to ${flags.out} (${predictor.card.head} head)`);
         } else if (flags.json) {
           console.log(lines.join('\n'));

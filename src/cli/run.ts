@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import '../experiment/builtins.ts';
 import { runProgress } from '../experiment/progress.ts';
 import { resolveRunConfig } from '../experiment/resolve.ts';
+import { resolveResume } from '../experiment/resume.ts';
 import { describeOutcome, readRunConfig, runExperiment } from '../experiment/runner.ts';
 import { ConfigError } from '../kernels/errors.ts';
 
@@ -39,15 +40,21 @@ export function register(program: Command): void {
     program
       .command('run')
       .description('fine-tune (or evaluate) a model on a task with one method; writes metrics.jsonl, summary.json, checkpoints')
-      .option('--resume [dir]', 'continue the run in DIR (or --out) from its last checkpoint')
+      .option('--resume [dir]', 'continue the run in DIR (or --out) from its last checkpoint; a larger --steps or budget extends it, other changes are refused')
       .option('--force', 'overwrite a non-empty --out folder'),
   ).action(async (options: Record<string, unknown> & { set: string[]; config?: string; resume?: string | boolean }) => {
     if (options.resume) {
       const dir = typeof options.resume === 'string' ? options.resume : (options.out as string | undefined);
       if (!dir) throw new ConfigError('--resume needs the run folder: --resume DIR');
-      const config = readRunConfig(dir);
-      const { summary } = await runExperiment({ ...config, out: dir }, { resume: true, progress: runProgress(), label: config.method });
-      console.log(`${dir}: ${describeOutcome(summary)}`);
+      const { set, config: configFile, resume: _resume, ...flags } = options;
+      const { config, extensions } = resolveResume(dir, readRunConfig(dir), { ...(configFile ? { configFile } : {}), flags, sets: set });
+      const { summary, alreadyFinished } = await runExperiment(config, { resume: true, extensions, progress: runProgress(), label: config.method });
+      if (alreadyFinished) {
+        console.log(`${dir}: already finished (${describeOutcome(summary)}); nothing to do. A larger --steps, --forward-budget or --wall-budget extends it.`);
+      } else {
+        for (const { key, from, to } of extensions) console.log(`extended ${key}: ${from ?? 'no limit'} → ${to ?? 'no limit'}`);
+        console.log(`${dir}: ${describeOutcome(summary)}`);
+      }
       if (summary.status === 'diverged') process.exitCode = 3;
       return;
     }

@@ -2,30 +2,41 @@ import type { Command } from 'commander';
 import '../experiment/builtins.ts';
 import { suiteProgress } from '../experiment/progress.ts';
 import { headToHeadTable, verdictRule } from '../experiment/report.ts';
-import { checkSuite, readSuiteFile, runSuite } from '../experiment/suite.ts';
+import { RunInterrupted } from '../experiment/interrupt.ts';
+import { checkSuite, readSuiteFile, runSuite, suiteOutDir } from '../experiment/suite.ts';
 
 export function register(program: Command): void {
   program
     .command('suite <file>')
     .description('run a grid of runs (methods × hyperparameters × seeds) and write results.json, report.md and SVG plots')
-    .option('--out <dir>', 'suite output folder (default: the suite\'s "out", else runs/<name>-<timestamp>)')
-    .option('--resume', 'continue the suite in --out (or its "out"): skip finished runs, resume interrupted ones')
+    .option('--out <dir>', 'suite output folder (default: a fresh runs/<name>-<timestamp>)')
+    .option('--update-results', 'regenerate the suite\'s committed results: write into its "out", replacing them')
+    .option('--resume', 'continue the suite in --out (or, with --update-results, its "out"): skip finished runs, resume interrupted ones')
     .option('--force', 'overwrite a non-empty output folder')
     .option('--check', 'validate the suite file and every expanded run, print the plan, run nothing')
-    .action(async (file: string, options: { out?: string; resume?: boolean; force?: boolean; check?: boolean }) => {
+    .action(async (file: string, options: { out?: string; updateResults?: boolean; resume?: boolean; force?: boolean; check?: boolean }) => {
       const suite = readSuiteFile(file);
       if (options.check) {
-        const plan = checkSuite(suite, options.out ?? suite.out ?? `runs/${suite.name}`);
+        const plan = checkSuite(suite, options.out ?? (options.updateResults && suite.out !== null ? suite.out : `runs/${suite.name}`));
         for (const run of plan) console.log(`${run.id}  ${run.config.method}  steps ${run.config.steps}  seed ${run.seed}`);
         console.log(`${file}: valid, ${plan.length} runs`);
         return;
       }
-      const outcome = await runSuite(suite, {
-        ...(options.out ? { out: options.out } : {}),
-        resume: options.resume ?? false,
-        force: options.force ?? false,
-        progress: suiteProgress(),
-      });
+      const out = options.out ?? (options.updateResults ? undefined : suiteOutDir(suite, { resume: options.resume ?? false }));
+      let outcome: Awaited<ReturnType<typeof runSuite>>;
+      try {
+        outcome = await runSuite(suite, {
+          ...(out ? { out } : {}),
+          updateResults: options.updateResults ?? false,
+          resume: options.resume ?? false,
+          force: options.force ?? false,
+          progress: suiteProgress(),
+        });
+      } catch (error) {
+        if (!(error instanceof RunInterrupted)) throw error;
+        const resume = `zolo suite ${file} ${out ? `--out ${out}` : '--update-results'} --resume`;
+        throw new RunInterrupted(`${error.message.replace(/ Resume with: .*$/, '')} Resume the suite with: ${resume}`, error.exitCode);
+      }
       console.log(`${verdictRule(outcome.results)}\n\n${headToHeadTable(outcome.results)}`);
       console.log(`\n${outcome.ran} runs run, ${outcome.skipped} already finished`);
       console.log(`report: ${outcome.reportPath}`);

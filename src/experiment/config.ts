@@ -162,6 +162,8 @@ export interface NameRegistries {
   checkOptions(method: string, options: Record<string, unknown>): void;
   /** whether the method picks its own trainable parameters (then `trainable` must stay null). */
   choosesTrainable(method: string): boolean;
+  /** the task's `taskOptions` check (throws ConfigError); absent = not checked here. */
+  checkTaskOptions?(task: string, taskOptions: Record<string, unknown>): void;
 }
 
 /** Checks the names the schema cannot know statically; `prefix` as in parseRunConfig. */
@@ -176,6 +178,7 @@ export function checkNames(config: RunConfig, known: NameRegistries, prefix = ''
   check('backend', config.backend, known.backends);
   try {
     known.checkOptions(config.method, config.options);
+    known.checkTaskOptions?.(config.task, config.taskOptions);
   } catch (error) {
     if (error instanceof ConfigError && prefix) throw new ConfigError(`${prefix}: ${error.message}`);
     throw error;

@@ -43,6 +43,11 @@ export interface TrainingMethod {
   /** number of trainable scalars after setup (adapters inserted, flags set). */
   trainableParams(): number;
   step(batch: Batch, context: StepContext): Promise<StepResult>;
+  /**
+   * Training forward passes step `step` will spend, known before it runs, so the runner never
+   * overshoots a forward-pass budget. Absent: the runner assumes the previous step's count.
+   */
+  forwardPassesAt?(step: number): number;
   saveState(): Promise<MethodState>;
   loadState(state: MethodState): void;
   /**

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, FormatError } from '../kernels/errors.ts';
 import { checkNames, parseRunConfig, resolvedSelectBy, runConfigSchema, type RunConfig } from './config.ts';
 import { methodAdapter } from './method.ts';
-import { applySets, isPlainObject, type PlainObject } from './overrides.ts';
+import { applySets, isPlainObject, mergeLayers, type PlainObject } from './overrides.ts';
 import { knownNames } from './suite.ts';
 
 /** CLI flag (commander's camelCase name) → config path. */
@@ -36,6 +36,8 @@ export const FLAG_PATHS: Readonly<Record<string, string>> = {
 };
 
 export interface ConfigSources {
+  /** the layer under everything else instead of the defaults (a resumed run's saved config). */
+  base?: PlainObject;
   configFile?: string;
   /** raw flag values by commander name (strings, or true for boolean flags). */
   flags?: Record<string, unknown>;
@@ -83,7 +85,7 @@ export function explainDefaults(config: RunConfig): ExplainedConfig {
 
 /** Merges the sources and validates; names are checked unless `checkRegistries` is false. */
 export function resolveRunConfig(sources: ConfigSources, checkRegistries = true): RunConfig {
-  let merged: PlainObject = sources.configFile ? readConfigFile(sources.configFile) : {};
+  let merged: PlainObject = mergeLayers(sources.base ?? {}, sources.configFile ? readConfigFile(sources.configFile) : {});
   const flagSets: string[] = [];
   for (const [flag, value] of Object.entries(sources.flags ?? {})) {
     if (value === undefined) continue;

@@ -39,6 +39,11 @@ import { writeSafetensors, type SafetensorsEntry } from '../nn/safetensors.ts';
 import type { Backend } from '../kernels/backend.ts';
 import { methodAdapter, takesSteps, type MethodAdapter, type MethodFamily, type TrainingMethod } from './method.ts';
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
+import { checkForwardBudget, type BudgetStop } from './budget.ts';
+import { recordFineTuning } from './fineTuneCard.ts';
+import { finishedSummary, type ResumeExtension } from './resumeLimits.ts';
+import { listenForStop, RunInterrupted, yieldToEventLoop } from './interrupt.ts';
+import { acquireRunLock, assertUnlocked, type RunLock } from './runLock.ts';
 import { silentProgress, type RunProgress } from './progress.ts';
 import { learningRateAt } from './schedule.ts';
 import { applyTrainable } from './trainable.ts';
@@ -100,6 +105,13 @@ export interface RunSummary {
   files: string[];
   /** examples per class of the evaluated part of each split (see summaryFields.ts); absent in older summaries. */
   classCounts?: ClassCounts | null;
+  /**
+   * present when the forward-pass budget stopped the run before a step that would have exceeded it:
+   * that step was skipped (not cut), so `forwardPasses` ≤ the budget always.
+   */
+  budgetStop?: BudgetStop;
+  /** limits raised by `--resume` (resume.ts), oldest first; absent when the run was never extended. */
+  extensions?: ResumeExtension[];
 }
 
 /** What a checkpoint's JSON state holds besides the tensors. */
@@ -120,6 +132,7 @@ interface RunState {
   metricsBytes: number;
   zoLogBytes: number;
   method: unknown;
+  extensions?: ResumeExtension[];
 }
 
 export interface RunOptions {
@@ -128,6 +141,8 @@ export interface RunOptions {
   progress?: RunProgress;
   /** label for progress output. */
   label?: string;
+  /** limits this resume raises (resolveResume); recorded in config.json, the checkpoint and the summary. */
+  extensions?: ResumeExtension[];
   /** test hook: called after each completed step; throwing simulates a kill at that point. */
   afterStep?: (step: number) => void;
 }
@@ -135,6 +150,8 @@ export interface RunOptions {
 export interface RunResult {
   dir: string;
   summary: RunSummary;
+  /** true when a resume found the run finished under its limits and did nothing. */
+  alreadyFinished?: boolean;
 }
 
 /** Wraps a workload so every training forward pass is counted and timed. */
@@ -193,6 +210,8 @@ function peakOf(ledger: MemoryLedger, previous?: ByteCounts & { total: number })
 /** Resolves the output folder for a fresh run (never an existing non-empty one without force). */
 export function resolveRunDir(config: RunConfig): string {
   const dir = config.out ?? timestampedDir(join('runs', `${config.method}-${config.task}`));
+  // --force must not clear a folder another process is writing
+  assertUnlocked(dir);
   prepareFreshDir(dir, config.force);
   return dir;
 }
@@ -209,11 +228,23 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
   const adapter = methodAdapter(config.method);
   checkTrainableAllowed(config, adapter.choosesTrainable === true);
   let dir: string;
+  let lock: RunLock;
   if (options.resume) {
     if (!config.out) throw new ConfigError('--resume needs the run folder (out)');
     dir = config.out;
+    mkdirSync(dir, { recursive: true });
+    lock = acquireRunLock(dir);
+    const finished = finishedSummary<RunSummary>(dir, FILES.summary, config);
+    if (finished) {
+      lock.release();
+      return { dir, summary: finished, alreadyFinished: true };
+    }
+    // the run goes on: its old summary no longer describes it
+    rmSync(join(dir, FILES.summary), { force: true });
+    if (options.extensions?.length) writeFileSync(join(dir, FILES.config), `${JSON.stringify(config, null, 2)}\n`);
   } else {
     dir = resolveRunDir(config);
+    lock = acquireRunLock(dir);
     writeFileSync(join(dir, FILES.config), `${JSON.stringify({ ...config, out: dir }, null, 2)}\n`);
   }
   mkdirSync(dir, { recursive: true });
@@ -251,11 +282,16 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
     method?.dispose();
     inner?.dispose();
     backend?.dispose();
+    lock.release();
     // a fresh run that could not even start leaves no folder behind (it held only config.json)
     if (!options.resume) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  return train(config, options, { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress, setupMs });
+  try {
+    return await train(config, options, { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress, setupMs });
+  } finally {
+    lock.release();
+  }
 }
 
 interface Prepared {
@@ -277,6 +313,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
   const { dir, paths, adapter, backend, counted, method, lr, forwardMs, stepMs, progress, setupMs } = prepared;
   const workload = counted.workload;
   const ledger = workload.engine.ledger;
+  const stop = listenForStop();
   try {
     const trainableParams = method.trainableParams();
 
@@ -308,6 +345,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
         if (name.startsWith('param/')) paramValues.set(name.slice('param/'.length), entry.data);
         else if (name.startsWith('state/')) methodTensors[name.slice('state/'.length)] = entry.data;
       }
+      if (options.extensions?.length) state.extensions = [...(state.extensions ?? []), ...options.extensions];
       workload.params.load(paramValues);
       method.loadState({ json: state.method, tensors: methodTensors });
       // drop what was logged after the checkpoint: the resumed run logs those steps again
@@ -339,6 +377,8 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
     const logLine = (line: MetricsLine): void => appendFileSync(paths.metrics, `${JSON.stringify(line)}\n`);
 
     let stoppedBy: RunSummary['stoppedBy'] = 'steps';
+    let budgetStop: BudgetStop | null = null;
+    let lastStepPasses = 1;
     let divergedAtStep: number | null = null;
     // Memory columns report training (or, for zero-shot, inference at the training batch size):
     // evaluation runs at its own batch size, so its peak is kept out of the measurement window.
@@ -392,10 +432,24 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       return null;
     };
     while (state.step < totalSteps) {
+      // a step may be all microtasks; yielding lets a pending SIGINT/SIGTERM handler run
+      await yieldToEventLoop();
+      if (stop.signal) {
+        await saveCheckpoint();
+        progress.stop(`${stop.signal} at step ${state.step}`);
+        throw new RunInterrupted(`${stop.signal}: stopped at step ${state.step} of ${totalSteps}, checkpoint written. Resume with: zolo run --resume ${dir}`, stop.exitCode);
+      }
       const spent = budgetSpent();
-      if (spent !== null) {
+      if (spent === 'wallSeconds') {
         stoppedBy = spent;
         break;
+      }
+      if (forwardBudget !== null) {
+        budgetStop = checkForwardBudget(forwardBudget, state.forwardPasses, state.step, method.forwardPassesAt?.(state.step) ?? lastStepPasses);
+        if (budgetStop) {
+          stoppedBy = 'forwardPasses';
+          break;
+        }
       }
       const stepLr = learningRateAt(config, lr, state.step, totalSteps);
       const stepStart = performance.now();
@@ -409,6 +463,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       }
       state.smoothedLoss = smoothedLoss;
       state.step++;
+      lastStepPasses = counted.passes() - startForward - state.forwardPasses;
       state.forwardPasses = counted.passes() - startForward;
       state.firstLoss ??= result.loss;
       state.lastLoss = result.loss;
@@ -416,7 +471,8 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       if (result.log !== undefined) appendFileSync(paths.zoLog, `${JSON.stringify(result.log)}\n`);
       const evaluateNow = config.evalInterval > 0 && state.step % config.evalInterval === 0;
       // a point after which the loop stops is the final one (a wall budget crossed during this evaluation is caught below)
-      const evaluated = evaluateNow ? await evaluatePoint(pointNow(state.wallMs), state.step === totalSteps || budgetSpent() !== null) : null;
+      const nextStepFits = forwardBudget === null || !checkForwardBudget(forwardBudget, state.forwardPasses, state.step, method.forwardPassesAt?.(state.step) ?? lastStepPasses);
+      const evaluated = evaluateNow ? await evaluatePoint(pointNow(state.wallMs), state.step === totalSteps || budgetSpent() !== null || !nextStepFits) : null;
       if (evaluateNow || state.step % config.logInterval === 0 || state.step === totalSteps) {
         logLine({ step: state.step, forwardPasses: state.forwardPasses, trainLoss: result.loss, lr: stepLr, wallMs: state.wallMs, ...evaluated });
       }
@@ -468,11 +524,15 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
       timing: { stepMsMedian: median(stepMs), forwardMsMedian: median(forwardMs), wallSeconds: wallNow() / 1000 },
       files: [...files, FILES.summary],
       classCounts: classCountsOf(workload, config.evalSize),
+      ...(budgetStop && budgetStop.passesLeft > 0 ? { budgetStop } : {}),
+      ...(state.extensions?.length ? { extensions: state.extensions } : {}),
     };
     writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    recordFineTuning(dir, config, lr, summary);
     progress.stop(divergedAtStep === null ? `done: ${describeOutcome(summary)}` : `diverged at step ${divergedAtStep}`);
     return { dir, summary };
   } finally {
+    stop.dispose();
     method.dispose();
     workload.dispose();
     backend.dispose();

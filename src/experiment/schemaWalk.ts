@@ -42,7 +42,7 @@ export function kindOf(schema: AnySchema): string {
   return defOf(unwrap(schema).core).type;
 }
 
-/** The sub-schema at `path`, or undefined when the path leaves the schema (unknown key). */
+/** The sub-schema at `path`, or undefined when the path leaves the schema (unknown key); paths below an unknown value stay unknown. */
 export function schemaAt(root: AnySchema, path: readonly (string | number)[]): AnySchema | undefined {
   let current: AnySchema | undefined = root;
   for (const key of path) {
@@ -51,6 +51,8 @@ export function schemaAt(root: AnySchema, path: readonly (string | number)[]): A
     if (def.type === 'object' && def.shape) current = def.shape[String(key)];
     else if (def.type === 'record' && def.valueType) current = def.valueType;
     else if (def.type === 'array' && def.element) current = def.element;
+    // below a pass-through value (record of unknown) every path is allowed; its owner validates it
+    else if (def.type === 'unknown' || def.type === 'any') continue;
     else return undefined;
   }
   return current;

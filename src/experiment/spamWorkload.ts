@@ -187,4 +187,4 @@ export async function createSpamWorkload(request: WorkloadRequest): Promise<Work
   };
 }
 
-registerWorkload(SPAM_TASK, createSpamWorkload);
+registerWorkload(SPAM_TASK, createSpamWorkload, spamOptionsSchema);

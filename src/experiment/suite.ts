@@ -10,6 +10,10 @@
  *
  * A run counts as finished when its summary.json exists; `resume` skips finished runs and continues
  * interrupted ones from their checkpoints.
+ *
+ * Where: `out`, else a fresh runs/<name>-<timestamp>. A suite file's own `out` names its committed
+ * results; they are rewritten only when asked (`updateResults`, which clears and refills that folder),
+ * so running a committed suite never collides with, or silently replaces, what is committed.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,11 +28,13 @@ import { renderReport } from './report.ts';
 import { readMetrics, thinCurve, type RunResultEntry, type SuiteResults } from './results.ts';
 import { describeOutcome, FILES, runExperiment, type RunSummary } from './runner.ts';
 import { parseSuite, planSuite, type PlannedRun, type SuiteFile } from './suiteConfig.ts';
-import { registeredTasks } from './workload.ts';
+import { checkTaskOptions, registeredTasks } from './workload.ts';
 
 export interface SuiteOptions {
-  /** output folder; default the suite's `out`, else runs/<name>-<timestamp>. */
+  /** output folder; default runs/<name>-<timestamp> (a fresh folder). */
   out?: string;
+  /** write into the suite file's `out` (its committed results), replacing them; with resume, continue there. */
+  updateResults?: boolean;
   resume?: boolean;
   force?: boolean;
   progress?: SuiteProgress;
@@ -61,6 +67,7 @@ export function knownNames(): NameRegistries {
     backends: registeredBackends(),
     checkOptions: (method, options) => methodAdapter(method).checkOptions(options),
     choosesTrainable: (method) => methodAdapter(method).choosesTrainable === true,
+    checkTaskOptions,
   };
 }
 
@@ -102,20 +109,35 @@ export async function writeSuiteOutputs(dir: string, results: SuiteResults): Pro
   return { reportPath, plotPaths };
 }
 
+/** The suite's output folder for these options (see the file comment); throws when none is implied. */
+export function suiteOutDir(suite: SuiteFile, options: Pick<SuiteOptions, 'out' | 'updateResults' | 'resume'>): string {
+  if (options.out !== undefined) {
+    if (options.updateResults && suite.out !== null && options.out !== suite.out) {
+      throw new ConfigError(`--update-results writes to the suite's "out" (${suite.out}); drop --out ${options.out} or --update-results`);
+    }
+    return options.out;
+  }
+  if (options.updateResults) {
+    if (suite.out === null) throw new ConfigError(`--update-results: suite "${suite.name}" has no "out" (committed results folder); pass --out DIR`);
+    return suite.out;
+  }
+  if (options.resume) throw new ConfigError('--resume needs the suite folder: pass --out DIR (or --update-results to continue the suite\'s committed "out")');
+  return timestampedDir(join('runs', suite.name));
+}
+
 export async function runSuite(suiteInput: SuiteFile, options: SuiteOptions = {}): Promise<SuiteOutcome> {
   let suite = suiteInput;
   let dir: string;
   if (options.resume) {
-    dir = options.out ?? suite.out ?? '';
-    if (!dir) throw new ConfigError('--resume needs the suite folder: pass --out DIR (or set "out" in the suite file)');
+    dir = suiteOutDir(suite, options);
     const saved = join(dir, 'suite.json');
     if (!existsSync(saved)) throw new ConfigError(`--resume: ${dir} has no suite.json; it is not a zolo suite folder`);
     suite = parseSuite(JSON.parse(readFileSync(saved, 'utf8')), saved);
   } else {
-    dir = options.out ?? suite.out ?? timestampedDir(join('runs', suite.name));
+    dir = suiteOutDir(suite, options);
     // validate everything before touching the folder
     planSuite(suite, dir, knownNames());
-    prepareFreshDir(dir, options.force ?? false, 'suite');
+    prepareFreshDir(dir, (options.force ?? false) || (options.updateResults ?? false), 'suite');
     writeFileSync(join(dir, 'suite.json'), `${JSON.stringify(suite, null, 2)}\n`);
   }
   const plan = planSuite(suite, dir, knownNames());

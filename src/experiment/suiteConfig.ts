@@ -15,8 +15,8 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../kernels/errors.ts';
-import { checkNames, issueToConfigError, parseRunConfig, RUN_CONFIG_KEYS, type NameRegistries, type RunConfig } from './config.ts';
-import { mergeLayers, setAtPath, type PlainObject } from './overrides.ts';
+import { checkNames, issueToConfigError, parseRunConfig, RUN_CONFIG_KEYS, RUN_DEFAULTS, runConfigSchema, type NameRegistries, type RunConfig } from './config.ts';
+import { isPlainObject, mergeLayers, setAtPath, type PlainObject } from './overrides.ts';
 
 const gridSchema = z
   .record(z.string().min(1), z.array(z.unknown()).min(1).describe('a non-empty array of values'))
@@ -67,6 +67,9 @@ export function parseSuite(input: unknown, source = 'suite'): SuiteFile {
   for (const key of Object.keys(suite.base)) {
     if (key === 'seed' || key === 'out') throw new ConfigError(`${source}.base.${key} is set per run by the suite; use "seeds" and the suite's out`);
   }
+  // a bad key or value in base is base's fault, not that of the first run it reaches
+  const baseCheck = runConfigSchema.partial().safeParse(suite.base, { reportInput: true });
+  if (!baseCheck.success) throw issueToConfigError(runConfigSchema, baseCheck.error.issues[0]!, `${source}.base`);
   return suite;
 }
 
@@ -93,6 +96,18 @@ export function slug(text: string): string {
 export function planSuite(suite: SuiteFile, dir: string, names: NameRegistries | null): PlannedRun[] {
   const planned: PlannedRun[] = [];
   const ids = new Set<string>();
+  if (names?.checkTaskOptions && isPlainObject(suite.base.taskOptions)) {
+    // the task these options are for: base's, else the default unless entries pick their own
+    const task = typeof suite.base.task === 'string' ? suite.base.task : suite.runs.some((entry) => 'task' in entry) ? null : RUN_DEFAULTS.task;
+    if (task !== null && names.tasks.includes(task)) {
+      try {
+        names.checkTaskOptions(task, suite.base.taskOptions);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new ConfigError(`base: ${error.message}`);
+        throw error;
+      }
+    }
+  }
   suite.runs.forEach((entry, index) => {
     const { label, grid: entryGrid, ...overrides } = entry;
     const where = `runs[${index}] (${label})`;

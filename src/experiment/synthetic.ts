@@ -157,4 +157,4 @@ export async function createBlobsWorkload(request: WorkloadRequest): Promise<Wor
   };
 }
 
-registerWorkload(SYNTHETIC_BLOBS, createBlobsWorkload);
+registerWorkload(SYNTHETIC_BLOBS, createBlobsWorkload, blobsOptionsSchema);

@@ -6,7 +6,9 @@
  * names it serves. The e-mail task over the pretrained transformers lives in spamWorkload.ts; the
  * synthetic tasks in synthetic.ts.
  */
+import type { z } from 'zod';
 import { ConfigError } from '../kernels/errors.ts';
+import { issueToConfigError } from './config.ts';
 import type { Linear } from '../nn/linear.ts';
 import type { ParamGradCallback } from '../nn/tape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -89,9 +91,24 @@ export interface WorkloadRequest {
 export type WorkloadProvider = (request: WorkloadRequest) => Promise<Workload>;
 
 const providers = new Map<string, WorkloadProvider>();
+const optionSchemas = new Map<string, z.ZodType>();
 
-export function registerWorkload(task: string, provider: WorkloadProvider): void {
+/**
+ * Registers a task. `optionsSchema` (strict) validates `taskOptions` up front — in `zolo config`,
+ * suites and `zolo run` alike — so a typo is refused before any folder is made, not when the
+ * workload is built.
+ */
+export function registerWorkload(task: string, provider: WorkloadProvider, optionsSchema?: z.ZodType): void {
   providers.set(task, provider);
+  if (optionsSchema) optionSchemas.set(task, optionsSchema);
+}
+
+/** Validates `taskOptions` for `task` against its registered schema (ConfigError naming the field). */
+export function checkTaskOptions(task: string, taskOptions: Record<string, unknown>): void {
+  const schema = optionSchemas.get(task);
+  if (!schema) return;
+  const parsed = schema.safeParse(taskOptions, { reportInput: true });
+  if (!parsed.success) throw issueToConfigError(schema, parsed.error.issues[0]!, 'taskOptions');
 }
 
 export function registeredTasks(): string[] {

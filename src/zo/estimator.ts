@@ -78,6 +78,12 @@ export interface Estimator {
   /** allocates persistent state for the trainable parameters of `store` (fixed order). */
   init(store: ParamStore, config: { seed: number }): EstimatorState;
   step(state: EstimatorState, input: StepInput): Promise<{ state: EstimatorState; record: StepRecord }>;
+  /**
+   * Forward passes the next `step` will spend, known before it runs (a budget must never be
+   * overshot): L(θ) when the difference needs it, q · (points per query), plus what the optimizer's
+   * update measures; q comes from the query schedule at (state.step, epoch).
+   */
+  forwardPassesAt(state: EstimatorState, epoch: number): number;
   /** re-applies one logged step without evaluating any loss. */
   replayStep(state: EstimatorState, logged: LoggedStep): Promise<EstimatorState>;
   /**
@@ -295,6 +301,11 @@ function makeEstimator(preset: Preset, parts: EstimatorParts, options: Options, 
     optionSources,
     init,
     step: (state, input) => run(state, input, null),
+    forwardPassesAt(state, epoch) {
+      const { queries } = schedule.queries(state.schedule, { step: state.step, epoch }, options);
+      const basePasses = difference.needsBaseLoss ? 1 : 0;
+      return basePasses + queries * difference.points.length + (optimizer.updatePasses?.(difference.needsBaseLoss) ?? 0);
+    },
     async replayStep(state, logged) {
       if (logged.step !== state.step) {
         throw new ConfigError(`replay: log step ${logged.step} does not follow the state's step ${state.step}`);

@@ -143,6 +143,8 @@ export interface ZoOptimizer<State = unknown> extends PartBase {
   readonly requiresLowRank?: boolean;
   /** validates option combinations this optimizer cannot honour. */
   validate?(options: Options): void;
+  /** forward passes `update` itself spends (ZO-SGD-Cons measures candidate points); absent = 0. */
+  updatePasses?(baseLossKnown: boolean): number;
   init(ctx: PartContext): State;
   update(ctx: UpdateContext, state: State): Promise<UpdateResult<State>>;
   /** for checkpoints: JSON plus named device tensors (omit when the state is empty). */

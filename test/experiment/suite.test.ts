@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,38 @@ describe('zolo suite', () => {
     expect(resumed.results.runs).toHaveLength(10);
 
     await expect(runSuite(parseSuite(smallSuite), { out })).rejects.toThrow(/already exists and is not empty/);
+  });
+});
+
+describe('a suite file with committed results ("out")', () => {
+  const committedSuite = (out: string) => ({ ...smallSuite, name: 'committed', out, seeds: [0], runs: [{ label: 'zero-shot', method: 'zero-shot' }] });
+
+  it('runs into a fresh runs/<name>-<timestamp> and leaves the committed results alone', async () => {
+    const committed = join(root, 'committed');
+    mkdirSync(committed, { recursive: true });
+    writeFileSync(join(committed, 'results.json'), '{"committed": true}\n');
+    const suite = parseSuite(committedSuite(committed));
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      const outcome = await runSuite(suite, {});
+      expect(outcome.dir).toMatch(/^runs[\\/]committed-\d{8}-\d{6}Z$/);
+      expect(existsSync(join(root, outcome.dir, 'results.json'))).toBe(true);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(readFileSync(join(committed, 'results.json'), 'utf8')).toBe('{"committed": true}\n');
+    await expect(runSuite(suite, { resume: true })).rejects.toThrow(/--resume needs the suite folder/);
+  });
+
+  it('regenerates the committed results only when asked (--update-results)', async () => {
+    const committed = join(root, 'committed-update');
+    mkdirSync(committed, { recursive: true });
+    writeFileSync(join(committed, 'results.json'), '{"committed": true}\n');
+    const outcome = await runSuite(parseSuite(committedSuite(committed)), { updateResults: true });
+    expect(outcome.dir).toBe(committed);
+    expect(JSON.parse(readFileSync(join(committed, 'results.json'), 'utf8')).suite.name).toBe('committed');
+    await expect(runSuite(parseSuite(committedSuite(committed)), { updateResults: true, out: join(root, 'elsewhere') })).rejects.toThrow(/--update-results writes to the suite's "out"/);
   });
 });
 

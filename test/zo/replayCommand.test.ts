@@ -75,3 +75,59 @@ describe('zolo replay DIR', () => {
     expect(readFileSync(join(dir, 'zo-log.jsonl'), 'utf8').split('\n')[0]).toContain('"header"');
   });
 });
+
+describe('zolo replay on the run\'s backend or another', () => {
+  /** A run folder whose config.json records `backend` and whose checkpoint is the trained parameters plus `nudge`. */
+  async function runFolder(backend: string, nudge: number): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), 'zolo-replay-backend-'));
+    const params = store();
+    await writeParams(join(dir, 'start.safetensors'), params, '');
+    const problem = diagonalQuadratic(fixtureValues(16, 95).map((x) => 2 + x), fixtureValues(16, 96));
+    const estimator = createEstimator('mezo', { lr: 0.01 });
+    let state = estimator.init(params, { seed: 3 });
+    const lines: string[] = [];
+    for (let t = 0; t < 6; t++) {
+      const { state: next, record } = await estimator.step(state, { loss: problem.loss });
+      const line = zoLogStep(record);
+      if (t === 0) line.header = zoLogHeader(estimator, state, { start: 'start.safetensors' });
+      lines.push(JSON.stringify(line));
+      state = next;
+    }
+    writeFileSync(join(dir, 'zo-log.jsonl'), `${lines.join('\n')}\n`);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ method: 'mezo', backend }));
+    const values = await params.snapshot();
+    const w = values.get('w')!;
+    w[0] = w[0]! + nudge;
+    await writeSafetensors(join(dir, 'checkpoint.safetensors'), params.all().map((p) => [`param/${p.name}`, { shape: [...p.tensor.shape], data: values.get(p.name)! }]), { state: JSON.stringify({ step: 6 }) });
+    return dir;
+  }
+
+  it('replays on the backend the run recorded and says so', async () => {
+    const dir = await runFolder('cpu', 0);
+    const report = JSON.parse(await zolo('replay', dir, '--json'));
+    expect(report).toMatchObject({ backend: 'cpu', runBackend: 'cpu', backendSource: "the run's" });
+    expect(report.check.bitIdentical).toBe(true);
+    // a run recorded on another backend is replayed there, not on cpu
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ method: 'mezo', backend: 'wasm' }));
+    expect(JSON.parse(await zolo('replay', dir, '--json', '--force')).backend).toBe('wasm');
+  });
+
+  it('--backend other than the run\'s reports a rounding-sized difference instead of failing', async () => {
+    // one ulp at |w| ≤ 1 is ≤ 2⁻²³, far inside the bound 4u·P·max|θ| with P = 6 steps × 4 passes
+    const dir = await runFolder('wasm', 2 ** -23);
+    const report = JSON.parse(await zolo('replay', dir, '--backend', 'cpu', '--json'));
+    expect(report.check).toMatchObject({ bitIdentical: false, withinRounding: true, passes: 24 });
+    expect(report.check.maxAbsDiff).toBeGreaterThan(0);
+    expect(report.check.maxRelDiff).toBeGreaterThan(0);
+    expect(process.exitCode).toBeUndefined();
+    // 1e-3 is ~10⁴ ulps per pass: not rounding, so it fails
+    const far = await runFolder('wasm', 1e-3);
+    expect(JSON.parse(await zolo('replay', far, '--backend', 'cpu', '--json')).check.withinRounding).toBe(false);
+    expect(process.exitCode).toBe(4);
+    // on the run's own backend nothing but bit for bit passes
+    process.exitCode = undefined;
+    const same = await runFolder('cpu', 2 ** -23);
+    await zolo('replay', same);
+    expect(process.exitCode).toBe(4);
+  });
+});

@@ -19,6 +19,7 @@ import { perLayerUpdates } from '../../galore/layerwise.ts';
 import { resolveProjectorOptions } from '../../galore/projector.ts';
 import { disposeGrads } from '../../nn/tape.ts';
 import { registerMethod, type MethodAdapter, type TrainingMethod } from '../method.ts';
+import { checkBackpropObject } from '../nestedOptions.ts';
 import { isPlainObject } from '../overrides.ts';
 
 const NUMBER_OPTIONS = ['beta1', 'beta2', 'eps'] as const;
@@ -45,6 +46,7 @@ function checkBackpropOptions(name: string, options: Record<string, unknown>): v
       if (typeof value !== 'boolean') throw new ConfigError(`options.${key} must be true or false, got ${describeValue(value)}`);
     } else if ((OBJECT_OPTIONS as readonly string[]).includes(key)) {
       if (!isPlainObject(value)) throw new ConfigError(`options.${key} must be an object, got ${describeValue(value)}`);
+      checkBackpropObject(key, value);
     } else {
       throw new ConfigError(`options.${key} is not an option of ${name}; allowed: ${[...NUMBER_OPTIONS, ...FLAG_OPTIONS, ...OBJECT_OPTIONS].join(', ')}`);
     }
@@ -104,6 +106,8 @@ export function backpropMethod(name: OptimizerName): MethodAdapter {
           }
           return { loss };
         },
+        // one forward (with its backward) per step
+        forwardPassesAt: () => 1,
         saveState: async () => optimizer.saveState(),
         loadState: (state) => optimizer.loadState(state),
         dispose: () => optimizer.dispose(),

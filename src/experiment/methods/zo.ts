@@ -20,6 +20,7 @@ import { createEstimator, listPresets, zoLogHeader, zoLogStep, type Estimator, t
 import { ADAZETA_ADAPTERS } from '../../zo/presets/adazeta.ts';
 import { MEZO_LORA_ADAPTERS } from '../../zo/presets/mezoLora.ts';
 import { registerMethod, type MethodAdapter, type MethodContext, type TrainingMethod } from '../method.ts';
+import { adapterKeys, checkKnownKeys } from '../nestedOptions.ts';
 import { isPlainObject } from '../overrides.ts';
 import type { Workload } from '../workload.ts';
 
@@ -75,6 +76,7 @@ export function zoMethod(name: string, description: string): MethodAdapter {
       if (options.adapters !== undefined && !isPlainObject(options.adapters)) {
         throw new ConfigError(`options.adapters must be an object of adapter fields, got ${describeValue(options.adapters)}`);
       }
+      if (options.adapters !== undefined) checkKnownKeys('options.adapters', options.adapters as Record<string, unknown>, adapterKeys(PRESET_ADAPTERS[name]!));
       createEstimator(name, estimatorOverrides(options) as Overrides);
     },
     async create(context): Promise<TrainingMethod> {
@@ -99,6 +101,7 @@ export function zoMethod(name: string, description: string): MethodAdapter {
             throw error;
           }
         },
+        forwardPassesAt: (step) => estimator.forwardPassesAt(state, Math.floor(step / stepsPerEpoch)),
         saveState: () => estimator.save(state),
         loadState(saved) {
           state = estimator.load(state, saved as Parameters<Estimator['load']>[1]);

@@ -36,6 +36,8 @@ export const conservative: ZoOptimizer<null> = {
       throw new ConfigError(`estimator.weightDecay must be 0 for the conservative optimizer, got ${options.weightDecay}`);
     }
   },
+  // θ − ηĝ and θ + ηĝ always; L(θ) too unless the difference scheme already measured it
+  updatePasses: (baseLossKnown) => (baseLossKnown ? 2 : 3),
   init: () => null,
   async update(ctx, state) {
     ctx.restore();
