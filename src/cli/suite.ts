@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandDescription } from './commands.ts';
 import '../experiment/builtins.ts';
 import { suiteProgress } from '../experiment/progress.ts';
 import { headToHeadTable } from '../experiment/report.ts';
@@ -7,7 +8,7 @@ import { checkSuite, readSuiteFile, runSuite } from '../experiment/suite.ts';
 export function register(program: Command): void {
   program
     .command('suite <file>')
-    .description('run a grid of runs (methods × hyperparameters × seeds) and write results.json, report.md and SVG plots')
+    .description(commandDescription('suite'))
     .option('--out <dir>', 'suite output folder (default: the suite\'s "out", else runs/<name>-<timestamp>)')
     .option('--resume', 'continue the suite in --out (or its "out"): skip finished runs, resume interrupted ones')
     .option('--force', 'overwrite a non-empty output folder')
