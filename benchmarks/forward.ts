@@ -4,7 +4,7 @@
  *   forward_ms   inference loss (forward + cross-entropy read to the host), the ZO loss closure
  *   backprop_ms  valueAndGrad (forward under the tape + backward) + one AdamW step
  *   peak bytes   ledger peak total and by category for each
- * next to PyTorch's forward_ms / adamw_step_ms from /usr/bin/python3 torch_peer.py on the same preset,
+ * next to PyTorch's forward_ms / adamw_step_ms from torch_peer.py (../shared/peers, run by the Python of ./pytorch.ts) on the same preset,
  * measured in the same run (skipped and recorded when torch is missing). Medians after one warm-up,
  * repeated until TIME_BUDGET_MS per measurement (at least MIN_REPS). Writes
  * benchmarks/results/forward.json and forward.md (forward-small.* for --preset small). Never fails for being slow.
@@ -18,6 +18,7 @@ import { createBackend, registeredBackends } from '../src/kernels/index.ts';
 import { AdamW } from '../src/galore/adamw.ts';
 import { EncoderClassifier, Tape, disposeGrads, presetConfig, release, valueAndGrad } from '../src/nn/index.ts';
 import { Engine } from '../src/tensor/tensor.ts';
+import { TORCH_PEER, torchPython } from './pytorch.ts';
 
 const BATCH = 16;
 const CLASSES = 2;
@@ -52,8 +53,10 @@ async function timed(work: () => Promise<void>): Promise<{ median: number; min: 
 }
 
 function torchPeer(): Record<string, unknown> {
+  const torch = torchPython();
+  if (!torch.available) return { error: torch.note };
   try {
-    const out = execFileSync('/usr/bin/python3', ['/work/shared/peers/torch_peer.py', '--preset', preset, '--no-rss', '--steps', '20', '--warmup', '3'], {
+    const out = execFileSync(torch.python, [TORCH_PEER, '--preset', preset, '--no-rss', '--steps', '20', '--warmup', '3'], {
       encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000,
     });
     const result = JSON.parse(out);

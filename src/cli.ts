@@ -1,23 +1,14 @@
+#!/usr/bin/env node
 /**
- * The `zolo` command: a thin layer over the library. Each subcommand lives in src/cli/<name>.ts
- * and exports `register(program)`.
+ * The `zolo` command: a thin layer over the library. Each subcommand lives in src/cli/<name>.ts,
+ * exports `register(program)` and is listed in src/cli/commands.ts. Only the module of the command
+ * being run is imported; the command list (`zolo --help`) is built from the table alone.
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { RunInterrupted } from './experiment/interrupt.ts';
 import { ZoloError } from './kernels/errors.ts';
-import { register as registerBackends } from './cli/backends.ts';
-import { register as registerRun } from './cli/run.ts';
-import { register as registerSuite } from './cli/suite.ts';
-import { register as registerConfig } from './cli/config.ts';
-import { register as registerDemo } from './cli/demo.ts';
-import { register as registerMethods } from './cli/methods.ts';
-import { register as registerReplay } from './cli/replay.ts';
-import { register as registerMemory } from './cli/memory.ts';
-import { register as registerPretrain } from './cli/pretrain.ts';
-import { register as registerPredict } from './cli/predict.ts';
-import { register as registerCheck } from './cli/check.ts';
-import { register as registerCard } from './cli/card.ts';
+import { SUBCOMMANDS } from './cli/commands.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -27,18 +18,14 @@ const program = new Command()
   .description('Zeroth-order and low-rank fine-tuning, head to head on the same models, data and kernels.')
   .showHelpAfterError();
 
-registerBackends(program);
-registerRun(program);
-registerSuite(program);
-registerConfig(program);
-registerDemo(program);
-registerMethods(program);
-registerReplay(program);
-registerMemory(program);
-registerPretrain(program);
-registerPredict(program);
-registerCheck(program);
-registerCard(program);
+const [first, second] = process.argv.slice(2);
+const requested = SUBCOMMANDS.find((command) => command.name === (first === 'help' ? second : first));
+if (requested) {
+  (await requested.load()).register(program);
+} else {
+  // listing only: these entries carry no options or action, and no subcommand was asked for
+  for (const command of SUBCOMMANDS) program.command(command.args ? `${command.name} ${command.args}` : command.name).description(command.description);
+}
 
 try {
   await program.parseAsync(process.argv);

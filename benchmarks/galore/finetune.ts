@@ -9,6 +9,7 @@
  * Writes benchmarks/results/galore-finetune.{json,md}.
  */
 import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const resultsDir = join(here, '..', 'results');
-const checkpoint = join(root, 'checkpoints', 'tiny');
+// relative to the repository (the runs' cwd), so the results record no machine path
+const checkpoint = join('checkpoints', 'tiny');
 
 const runs: { label: string; method: string; steps: number; lr: number; evalInterval: number; sets: string[] }[] = [
   { label: 'AdamW', method: 'adamw', steps: 200, lr: 1e-4, evalInterval: 50, sets: [] },
@@ -35,13 +37,13 @@ interface Summary {
 }
 
 const results = [];
-if (!existsSync(checkpoint)) throw new Error(`needs the pretrained checkpoint at ${checkpoint} (zolo pretrain --model tiny)`);
+if (!existsSync(join(root, checkpoint))) throw new Error(`needs the pretrained checkpoint at ${checkpoint} (zolo pretrain --model tiny)`);
 for (const run of runs) {
-  const out = join('/tmp', `zolo-galore-finetune-${run.method}`);
+  const out = join(tmpdir(), `zolo-galore-finetune-${run.method}`);
   execFileSync('node', [join(root, 'bin', 'zolo.js'), 'run', '--method', run.method, '--task', 'spam', '--model', checkpoint,
     '--steps', String(run.steps), '--batch-size', '16', '--lr', String(run.lr), '--lr-schedule', 'constant', '--seed', '0',
     '--eval-interval', String(run.evalInterval), '--eval-size', '400', '--out', out, '--force', ...run.sets.flatMap((s) => ['--set', s])],
-  { stdio: ['ignore', 'ignore', 'inherit'] });
+  { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
   const curve = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line))
     .filter((m) => m.eval).map((m) => ({ step: m.step, wallSeconds: m.wallMs / 1000, accuracy: m.eval.accuracy }));

@@ -11,6 +11,7 @@
  * asymptote; it shows whether GaLore tracks AdamW early at a fraction of the state.
  */
 import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +54,7 @@ if (process.argv.includes('--summarize')) {
       results.push(kept);
       continue;
     }
-    const out = join('/tmp', `zolo-galore-pretrain-${run.label.replace(/[^a-zA-Z0-9]+/g, '-')}`);
+    const out = join(tmpdir(), `zolo-galore-pretrain-${run.label.replace(/[^a-zA-Z0-9]+/g, '-')}`);
     const start = performance.now();
     execFileSync('node', [join(root, 'bin', 'zolo.js'), 'pretrain', '--model', 'tiny', '--steps', String(steps), '--optimizer', run.optimizer,
       '--lr', String(run.lr), '--eval-every', '25', '--eval-windows', '64', '--out', out, '--force', ...(run.flags ?? [])], { stdio: ['ignore', 'ignore', 'inherit'] });

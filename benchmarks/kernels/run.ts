@@ -2,7 +2,7 @@
  * `npm run bench:kernels`: square matmul GFLOP/s (2n³ flops per product) at 64…1024 and
  * perturbation throughput (GB/s, counting the 8 bytes of f32 read + write per element) for every
  * registered backend and every gpu.js mode this machine has, with PyTorch's matmul measured in the
- * same run (/usr/bin/python3, same thread count). Writes benchmarks/results/kernels.json and
+ * same run (the Python that imports torch, see ../pytorch.ts; same thread count). Writes benchmarks/results/kernels.json and
  * kernels.md and prints the table. Never fails for being slow; a missing torch is recorded.
  *
  * Timing: one warm-up call (compiles gpu.js kernels), then repeats until REPEAT_SECONDS have passed
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { Backend } from '../../src/kernels/backend.ts';
 import { createBackend, defaultBackendName, registeredBackends } from '../../src/kernels/index.ts';
 import { GPU_MODES, isModeAvailable } from '../../src/kernels/gpu/modes.ts';
+import { torchPython } from '../pytorch.ts';
 
 const SIZES = [64, 128, 256, 512, 1024];
 const REPEAT_SECONDS = 1.0;
@@ -139,13 +140,9 @@ interface TorchResult {
 }
 
 function benchTorch(): TorchResult {
-  const python = '/usr/bin/python3';
-  try {
-    execFileSync(python, ['-c', 'import torch'], { stdio: 'pipe' });
-  } catch {
-    return { available: false, note: 'not installed (/usr/bin/python3 cannot import torch)' };
-  }
-  const output = execFileSync(python, [join(here, 'torch_matmul.py'), String(THREADS), ...SIZES.map(String)], { encoding: 'utf8' });
+  const torch = torchPython();
+  if (!torch.available) return { available: false, note: torch.note };
+  const output = execFileSync(torch.python, [join(here, 'torch_matmul.py'), String(THREADS), ...SIZES.map(String)], { encoding: 'utf8' });
   return { available: true, ...(JSON.parse(output) as Omit<TorchResult, 'available'>) };
 }
 

@@ -1,9 +1,9 @@
 /**
  * `npm run bench:step`: the speed of what a ZO ablation repeats thousands of times, zolo next to
- * PyTorch in one invocation (issue 8). For each preset (tiny, small; encoder classifier, batch 16):
+ * PyTorch in one invocation. For each preset (tiny, small; encoder classifier, batch 16):
  * - zolo forward (model.loss: logits + mean CE, no tape) and one MeZO step (createEstimator('mezo'):
  *   perturb +ε, forward, −2ε, forward, restore fused with the update), timed interleaved in rounds;
- * - PyTorch: /usr/bin/python3 /work/shared/peers/torch_peer.py --preset P (same shapes, threads);
+ * - PyTorch: ../shared/peers/torch_peer.py --preset P under $ZOLO_TORCH_PYTHON or python3 (../pytorch.ts; same shapes, threads);
  * - ratios: zolo forward ÷ torch forward (target ≤ 1.5), zolo MeZO ÷ torch MeZO (≤ 1.0),
  *   zolo MeZO ÷ zolo forward (≤ 2.2; median of per-round ratios, the stable figure on a shared box);
  * - matmul GFLOP/s at every shape the forward issues, as a fraction of the wasm peak probe
@@ -29,11 +29,11 @@ import { type ClassificationBatch, createModel } from '../../src/nn/index.ts';
 import { Engine } from '../../src/tensor/index.ts';
 import { createEstimator } from '../../src/zo/index.ts';
 import { measurePeak, type PeakFlops } from '../peak-flops.ts';
+import { TORCH_PEER, torchPython } from '../pytorch.ts';
 import { matmulLabel, profile } from './profile.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, '..', 'results');
-const TORCH_PEER = '/work/shared/peers/torch_peer.py';
 const BATCH = 16;
 /** MeZO's paper defaults (zo-estimators.md §2.1), the same as torch_peer.py's. */
 const EPS = 1e-3;
@@ -92,7 +92,9 @@ function makeBatch(vocab: number, seq: number): ClassificationBatch {
 }
 
 function runTorch(preset: string, threads: number, rounds: number): Record<string, unknown> {
-  const result = spawnSync('/usr/bin/python3', [
+  const torch = torchPython();
+  if (!torch.available) return { status: 'not installed' };
+  const result = spawnSync(torch.python, [
     TORCH_PEER, '--preset', preset, '--threads', String(threads), '--no-rss', '--steps', String(rounds), '--warmup', '3', '--svd-reps', '2',
   ], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (result.status !== 0) {

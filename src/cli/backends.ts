@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
+import { commandDescription } from './commands.ts';
 import { createBackend, defaultBackendName, registeredBackends } from '../kernels/index.ts';
 
 export function register(program: Command): void {
   program
     .command('backends')
-    .description('list the kernel backends, the mode each runs in on this machine, and the default')
+    .description(commandDescription('backends'))
     .option('--json', 'machine-readable output')
     .action(async (options: { json?: boolean }) => {
       const rows = [];

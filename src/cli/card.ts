@@ -15,6 +15,7 @@
  * they are null.
  */
 import type { Command } from 'commander';
+import { commandDescription } from './commands.ts';
 import { readCard, writeCard, type CheckpointCard } from '../data/checkpointCard.ts';
 import { type Email, loadSplit } from '../data/spam.ts';
 import { EmailTask } from '../data/tasks.ts';
@@ -178,7 +179,7 @@ const integer = (flag: string) => (value: string): number => {
 export function register(program: Command): void {
   program
     .command('card')
-    .description("compute a checkpoint's card metrics (bits per byte, class prior, zero-shot and linear-probe accuracy); print them, or update card.json with --write")
+    .description(commandDescription('card'))
     .requiredOption('--model <dir>', 'checkpoint directory (card.json, model.safetensors, tokenizer.json), or tiny | small')
     .option('--write', 'update card.json in place (otherwise only print)', false)
     .option('--backend <name>', 'kernel backend (see `zolo backends`)')

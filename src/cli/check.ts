@@ -5,6 +5,7 @@
  * existing non-empty --out is refused unless --force.
  */
 import type { Command } from 'commander';
+import { commandDescription } from './commands.ts';
 import '../experiment/builtins.ts';
 import { CHECK_DEFAULTS } from '../experiment/check/defaults.ts';
 import { checkOutDir, prepareCheckDir, REPORT_FILE, writeCheck } from '../experiment/check/output.ts';
@@ -100,7 +101,7 @@ export async function runCheckCommand(
 export function register(program: Command): void {
   program
     .command('check')
-    .description('test the assumptions behind ZO and low-rank convergence proofs on a model + task; writes report.md, check.json and SVG plots')
+    .description(commandDescription('check'))
     .option('--model <name>', 'tiny, small or a checkpoint directory (synthetic-blobs: linear)', 'tiny')
     .option('--task <name>', 'spam or a synthetic task (synthetic-blobs)', 'spam')
     .option('--method <names>', 'ZO estimators to check, comma-separated (see `zolo methods`)', DEFAULT_CHECK_METHODS.join(','))

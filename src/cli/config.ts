@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandDescription } from './commands.ts';
 import '../experiment/builtins.ts';
 import { explainDefaults, resolveRunConfig } from '../experiment/resolve.ts';
 import { addRunConfigOptions } from './run.ts';
@@ -7,7 +8,7 @@ export function register(program: Command): void {
   addRunConfigOptions(
     program
       .command('config')
-      .description('resolve a run config (defaults < --config < flags < --set), validate it and print it')
+      .description(commandDescription('config'))
       .option('--print', 'print the resolved config as JSON (the default action)'),
   ).action((options: Record<string, unknown> & { set: string[]; config?: string }) => {
     const { set, config: configFile, print: _print, ...flags } = options;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandDescription } from './commands.ts';
 import '../experiment/builtins.ts';
 import { DEMO_SUITE_FILE, demoSuite } from '../experiment/demo.ts';
 import { timestampedDir } from '../experiment/outDir.ts';
@@ -10,7 +11,7 @@ import { readSuiteFile, runSuite } from '../experiment/suite.ts';
 export function register(program: Command): void {
   program
     .command('demo')
-    .description(`a reduced head-to-head (benchmarks/suites/demo.json: every method that exists, small budget) on the pretrained tiny checkpoint and the e-mail task`)
+    .description(commandDescription('demo'))
     .option('--out <dir>', 'output folder (default runs/demo-<timestamp>; never overwritten)')
     .action(async (options: { out?: string }) => {
       const { suite, skipped } = demoSuite(readSuiteFile(DEMO_SUITE_FILE));

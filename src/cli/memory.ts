@@ -4,6 +4,7 @@
  * ledger sees them; the LLaMA sizes default to the paper's BF16 (2 bytes per element).
  */
 import type { Command } from 'commander';
+import { commandDescription } from './commands.ts';
 import { ConfigError } from '../kernels/errors.ts';
 import { architectureByName, LLAMA_SIZES, MODEL_NAMES } from '../galore/memory.ts';
 import { estimateMethodMemory, memoryMethods, type MethodMemory } from '../experiment/methodMemory.ts';
@@ -33,7 +34,7 @@ const gib = (bytes: number): string => (bytes / 2 ** 30 >= 0.1 ? `${(bytes / 2 *
 export function register(program: Command): void {
   program
     .command('memory')
-    .description('analytic memory (weights, gradients, optimizer state) of a model under a training method')
+    .description(commandDescription('memory'))
     .option('--model <name>', `one of ${MODEL_NAMES.join(', ')}`, 'tiny')
     .option('--method <names...>', `one or more of ${memoryMethods().join(', ')}`, ['adamw', 'galore-adamw'])
     .option('--rank <r>', 'GaLore rank r (default: a quarter of each projected matrix\'s smaller side)')

@@ -1,5 +1,6 @@
 /** `zolo methods [--json]`: every registered ZO estimator preset with its parts and option defaults. */
 import type { Command } from 'commander';
+import { commandDescription } from './commands.ts';
 import { createEstimator, listPresets, optionSpecs } from '../zo/index.ts';
 
 export interface MethodListing {
@@ -37,7 +38,7 @@ const formatValue = (value: number): string => (value !== 0 && Math.abs(value) <
 export function register(program: Command): void {
   program
     .command('methods')
-    .description('list the zeroth-order estimator presets: parts (perturbation × schedule × difference × optimizer) and defaults')
+    .description(commandDescription('methods'))
     .option('--json', 'machine-readable output')
     .action((options: { json?: boolean }) => {
       const listings = methodListings();

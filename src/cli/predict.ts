@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { commandDescription } from './commands.ts';
 import { type CheckpointCard, CARD_FILE, readCard } from '../data/checkpointCard.ts';
 import { cleanRawMessage } from '../data/spam.ts';
 import { EmailTask } from '../data/tasks.ts';
@@ -216,7 +217,7 @@ export async function predictTexts(predictor: Predictor, texts: readonly string[
 export function register(program: Command): void {
   program
     .command('predict')
-    .description('classify e-mails (ham/spam) with a checkpoint directory; writes class probabilities and raw logits per line')
+    .description(commandDescription('predict'))
     .requiredOption('--model <dir>', 'checkpoint directory (card.json, model.safetensors, tokenizer.json), e.g. checkpoints/tiny')
     .requiredOption('--input <file.jsonl>', 'JSON lines, each {"text": "…"} (or {"raw": "<RFC 822 message>"})')
     .option('--out <file.jsonl>', 'write one JSON line per input here instead of printing (never the input; an existing file only with --force)')

@@ -16,6 +16,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import { commandDescription } from './commands.ts';
 import { type CheckpointCard, CARD_FORMAT, TOKENIZER_FILE, WEIGHTS_FILE, writeCard } from '../data/checkpointCard.ts';
 import { CLASS_NAMES, loadSplit } from '../data/spam.ts';
 import { DEFAULT_LABEL_WORDS, DEFAULT_PROMPT_SUFFIX, EmailTask, LmTask, unigramPerplexity } from '../data/tasks.ts';
@@ -386,7 +387,7 @@ export function register(program: Command): void {
   const d = PRETRAIN_DEFAULTS;
   program
     .command('pretrain')
-    .description('pretrain a causal LM preset on the SpamAssassin training split (tape + AdamW) and write a checkpoint directory')
+    .description(commandDescription('pretrain'))
     .requiredOption('--model <preset>', 'model preset: tiny | small')
     .option('--steps <n>', 'optimizer steps', parseNumber('--steps'), d.steps)
     .option('--batch <n>', 'sequences per step', parseNumber('--batch'), d.batch)

@@ -14,6 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { commandDescription } from './commands.ts';
 import { ConfigError, FormatError } from '../kernels/errors.ts';
 import { createBackend } from '../kernels/index.ts';
 import { readSafetensors, type SafetensorsContents, writeSafetensors } from '../nn/safetensors.ts';
@@ -81,7 +82,7 @@ export function register(program: Command): void {
   program
     .command('replay')
     .argument('[dir]', 'a ZO run folder written by `zolo run`')
-    .description('rebuild a ZO run\'s final parameters from its starting parameters and zo-log.jsonl, without any forward pass')
+    .description(commandDescription('replay'))
     .option('--log <file>', `the ZO log (default DIR/${ZO_LOG_FILE})`)
     .option('--params <file>', 'starting parameters, safetensors (default: the log header\'s "start", next to the log)')
     .option('--out <file>', 'where to write the rebuilt parameters (default DIR/replayed.safetensors)')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandDescription } from './commands.ts';
 import '../experiment/builtins.ts';
 import { runProgress } from '../experiment/progress.ts';
 import { resolveRunConfig } from '../experiment/resolve.ts';
@@ -39,7 +40,7 @@ export function register(program: Command): void {
   addRunConfigOptions(
     program
       .command('run')
-      .description('fine-tune (or evaluate) a model on a task with one method; writes metrics.jsonl, summary.json, checkpoints')
+      .description(commandDescription('run'))
       .option('--resume [dir]', 'continue the run in DIR (or --out) from its last checkpoint; a larger --steps or budget extends it, other changes are refused')
       .option('--force', 'overwrite a non-empty --out folder'),
   ).action(async (options: Record<string, unknown> & { set: string[]; config?: string; resume?: string | boolean }) => {

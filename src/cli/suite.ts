@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandDescription } from './commands.ts';
 import '../experiment/builtins.ts';
 import { suiteProgress } from '../experiment/progress.ts';
 import { headToHeadTable, verdictRule } from '../experiment/report.ts';
@@ -8,7 +9,7 @@ import { checkSuite, readSuiteFile, runSuite, suiteOutDir } from '../experiment/
 export function register(program: Command): void {
   program
     .command('suite <file>')
-    .description('run a grid of runs (methods × hyperparameters × seeds) and write results.json, report.md and SVG plots')
+    .description(commandDescription('suite'))
     .option('--out <dir>', 'suite output folder (default: a fresh runs/<name>-<timestamp>)')
     .option('--update-results', 'regenerate the suite\'s committed results: write into its "out", replacing them')
     .option('--resume', 'continue the suite in --out (or, with --update-results, its "out"): skip finished runs, resume interrupted ones')

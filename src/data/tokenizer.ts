@@ -20,7 +20,7 @@ export type SpecialToken = (typeof SPECIAL_TOKENS)[number];
 export const SPECIAL_IDS: Record<SpecialToken, number> = { pad: 0, unk: 1, bos: 2, eos: 3, sep: 4 };
 export const BYTE_OFFSET = SPECIAL_TOKENS.length;
 export const FIRST_MERGE_ID = BYTE_OFFSET + 256;
-/** the issue's `tiny` preset bound (vocab ≤ 4096). */
+/** the `tiny` preset's bound (vocab ≤ 4096). */
 export const DEFAULT_VOCAB_SIZE = 4096;
 export const MAX_VOCAB_SIZE = 65536;
 

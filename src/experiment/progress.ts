@@ -72,7 +72,7 @@ function barFormat(): string {
   return '{label} |{bar}| {value}/{total} {info}';
 }
 
-export function barRunProgress(multi?: cliProgress.MultiBar): RunProgress {
+function barRunProgress(multi?: cliProgress.MultiBar): RunProgress {
   const own = multi ?? new cliProgress.MultiBar({ format: barFormat(), hideCursor: true, clearOnComplete: false, stream: process.stderr });
   let bar: cliProgress.SingleBar | null = null;
   return {

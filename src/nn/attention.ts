@@ -1,5 +1,5 @@
 /**
- * Multi-head self-attention, fused-qkv layout (as /work/shared/peers/torch_peer.py Block):
+ * Multi-head self-attention, fused-qkv layout (as ../shared/peers/torch_peer.py Block):
  *   qkv = x·W_qkvᵀ + b_qkv                     [B, T, 3d], columns ordered (q|k|v, head, d_head)
  *   A_bh = softmax(q_bh·k_bhᵀ / √d_head [+ mask]) [B, H, T, T]   causal: keys after the query masked
  *   y = proj(concat_h A_bh·v_bh)               [B, T, d]

@@ -1,6 +1,6 @@
 /**
  * Model shapes. One plain config object per model (nanoGPT style); presets are named shapes the
- * whole project (and the PyTorch yardstick, /work/shared/peers/torch_peer.py PRESETS) agrees on.
+ * whole project (and the PyTorch yardstick, ../shared/peers/torch_peer.py PRESETS) agrees on.
  */
 import { ConfigError, assertPositiveInteger } from '../kernels/errors.ts';
 
@@ -32,7 +32,7 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 export const GPT2_INIT_STD = 0.02;
 /** torch.nn.LayerNorm's default ε. */
 export const LAYER_NORM_EPS = 1e-5;
-/** Largest vocabulary the presets are meant for (issue 4: vocab ≤ 4096). */
+/** Largest vocabulary the presets are meant for (vocab ≤ 4096). */
 export const PRESET_MAX_VOCAB = 4096;
 
 export const PRESETS: Readonly<Record<PresetName, TransformerConfig>> = {

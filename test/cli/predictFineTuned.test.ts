@@ -50,7 +50,7 @@ describe('fine-tuned adapter checkpoints', () => {
     const card = JSON.parse(readFileSync(join(dir, 'card.json'), 'utf8'));
     expect(card.fineTuning).toMatchObject({
       method: 'lora', lr: 0.01, steps: 2, forwardPasses: 2, status: 'completed', validation: summary.eval,
-      selectedStep: null, testAccuracy: null, adapters: { kind: 'lora', rank: 8, alpha: 16 },
+      selectedStep: summary.selected!.step, testAccuracy: summary.selected!.test!.accuracy, adapters: { kind: 'lora', rank: 8, alpha: 16 },
     });
     expect(card.fineTuning.parent).toMatch(/checkpoints[\\/]tiny$/);
     expect(card.training.command).toMatch(/^zolo pretrain/);

@@ -49,7 +49,7 @@ describe('zolo run', () => {
     }
   });
 
-  it('writes the metrics and summary the issue asks for', async () => {
+  it('writes metrics.jsonl and summary.json with the documented fields', async () => {
     const { dir, summary } = await runExperiment(config({ method: 'mezo', lr: 0.01 }));
     expect(summary).toMatchObject({ method: 'mezo', task: 'synthetic-blobs', model: 'linear', backend: 'cpu', steps: 40, forwardPasses: 80, status: 'completed', trainableParams: 34 });
     expect(Object.keys(summary.memory.peakBytes).sort()).toEqual(['activation', 'adapter', 'gradient', 'optimizerState', 'total', 'weights', 'workspace']);

@@ -95,7 +95,7 @@ describe('damaged files', () => {
 });
 
 describe('docs/checkpoint-format.md is executable', () => {
-  const python = '/usr/bin/python3';
+  const python = 'python3';
   const hasNumpy = (() => {
     try {
       execFileSync(python, ['-c', 'import numpy'], { stdio: 'ignore' });
