@@ -39,6 +39,7 @@ export class HfTokenizer {
   }
 
   decode(ids: readonly number[]): string {
-    return this.tokenizer.decode([...ids]);
+    // the library refuses an empty list; Python returns ''
+    return ids.length === 0 ? '' : this.tokenizer.decode([...ids]);
   }
 }

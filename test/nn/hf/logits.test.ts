@@ -7,26 +7,14 @@
  * implementations differ only in summation order. 1e-4 leaves a 10× margin yet catches any wrong
  * term (a missing bias or norm weight moves logits by ≥ 1e-2 at this weight scale).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CpuBackend } from '../../../src/kernels/cpu.ts';
 import { loadHfModel } from '../../../src/nn/hf/load.ts';
 import { Engine } from '../../../src/tensor/tensor.ts';
+import { FIXTURES, reference } from './fixtures.ts';
 
-export const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'hf');
 const TOLERANCE = 1e-4;
-
-interface Reference {
-  sequences: number[][];
-  logits: number[][][];
-  strings: string[];
-  tokenIds: number[][];
-}
-
-export function reference(name: string): Reference {
-  return JSON.parse(readFileSync(join(FIXTURES, name, 'reference.json'), 'utf8')) as Reference;
-}
 
 function maxAbsDiff(got: Float32Array, want: number[][]): number {
   let worst = 0;
