@@ -15,6 +15,7 @@ import { register as registerMemory } from './cli/memory.ts';
 import { register as registerPretrain } from './cli/pretrain.ts';
 import { register as registerPredict } from './cli/predict.ts';
 import { register as registerCheck } from './cli/check.ts';
+import { register as registerLogits } from './cli/logits.ts';
 
 const program = new Command()
   .name('zolo')
@@ -32,6 +33,7 @@ registerMemory(program);
 registerPretrain(program);
 registerPredict(program);
 registerCheck(program);
+registerLogits(program);
 
 try {
   await program.parseAsync(process.argv);

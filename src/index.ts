@@ -15,6 +15,7 @@ export * as experiment from './experiment/index.ts';
 export { ConfigError, createBackend, DivergenceError, FormatError, ShapeError, ZoloError } from './kernels/index.ts';
 export { Engine, MemoryLedger, ParamStore, Tensor } from './tensor/index.ts';
 export { createModel, loadCheckpoint, saveCheckpoint, Tape, valueAndGrad } from './nn/index.ts';
+export { HfTokenizer, loadHfModel } from './nn/hf/index.ts';
 export { createEstimator, registerPart, registerPreset } from './zo/index.ts';
 export { createOptimizer } from './galore/index.ts';
 export { runExperiment, runSuite } from './experiment/index.ts';

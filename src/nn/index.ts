@@ -17,3 +17,7 @@ export * from './checkpoint.ts';
 export * from './safetensors.ts';
 export * from './objectives.ts';
 export { clipGradNorm } from './gradClip.ts';
+export * as architectures from './architectures/index.ts';
+export * as hf from './hf/index.ts';
+export { rmsNorm } from './rmsNorm.ts';
+export { applyRotary, rotaryTables, type RotaryTables } from './rotary.ts';
