@@ -42,8 +42,8 @@ export async function readHfConfig(dir: string): Promise<DecoderConfig> {
   return decoderConfigFromHf(json, file);
 }
 
-/** [rows, cols] row-major → [cols, rows]. */
-function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
+/** [rows, cols] row-major → [cols, rows] (GPT-2's Conv1D layout ↔ zolo's Linear layout). */
+export function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(data.length);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
