@@ -10,7 +10,7 @@ export { Block, Mlp } from './block.ts';
 export { Transformer } from './transformer.ts';
 export { CausalLm } from './causalLm.ts';
 export { EncoderClassifier } from './encoderClassifier.ts';
-export { PromptClassifier, promptClassLogits } from './promptClassifier.ts';
+export { PromptClassifier, promptClassLogits, type PromptableLm } from './promptClassifier.ts';
 export { createModel, DEFAULT_CLASSES, type ModelSpec } from './factory.ts';
 export { initStreams, type InitStreams } from './init.ts';
 export * from './checkpoint.ts';

@@ -32,6 +32,8 @@ export interface Architecture {
    */
   readonly projections: readonly string[];
   blockPrefix(layer: number): string;
+  /** the token embedding [vocab, d], which is also the output matrix when the head is tied. */
+  readonly tokenEmbedding: string;
   /** every parameter the model has for this config, in registration order. */
   parameters(config: DecoderConfig): ParamSpec[];
   /** the model, with parameter values by name (zolo layout; the loader has checked every shape). */
@@ -81,12 +83,23 @@ export abstract class DecoderLm implements Model<LanguageModelBatch> {
     return this.modules.get(path)!;
   }
 
-  /** Next-token logits [B, T, vocab], built from differentiable ops. */
-  protected abstract logits(batch: TokenBatch): Tensor;
+  /** Final hidden states [B, T, d] (after the last norm), built from differentiable ops. */
+  protected abstract finalHidden(batch: TokenBatch): Tensor;
 
-  forward(batch: TokenBatch): Tensor {
+  /** Final hidden states [B, T, d]; what prompt-style classifiers read. */
+  hidden(batch: TokenBatch): Tensor {
     checkTokenBatch(batch, this.config);
-    return this.engine.scope(() => this.logits(batch));
+    return this.engine.scope(() => this.finalHidden(batch));
+  }
+
+  /** [vocab, d]: logits = h·Mᵀ (the token embedding when tied, else lm_head). */
+  outputMatrix(): Tensor {
+    return this.weight(this.config.tiedEmbeddings ? this.architecture.tokenEmbedding : 'lm_head.weight');
+  }
+
+  /** Next-token logits [B, T, vocab]. */
+  forward(batch: TokenBatch): Tensor {
+    return this.engine.scope(() => F.linear(this.hidden(batch), this.outputMatrix()));
   }
 
   lossTensor(batch: LanguageModelBatch): Tensor {

@@ -19,7 +19,7 @@ import { type Architecture, DecoderLm, type ParamSpec, positionIds } from './dec
 const PROJECTIONS = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const;
 
 export class Gpt2 extends DecoderLm {
-  protected logits(batch: TokenBatch): Tensor {
+  protected finalHidden(batch: TokenBatch): Tensor {
     const { engine, config } = this;
     const tokens = F.embedding(this.weight('transformer.wte.weight'), batch.ids, [batch.batch, batch.seq]);
     let x = F.add(tokens, F.embedding(this.weight('transformer.wpe.weight'), positionIds(batch.seq), [batch.seq]));
@@ -28,8 +28,7 @@ export class Gpt2 extends DecoderLm {
       x = engine.scope(() => this.block(input, `transformer.h.${layer}`));
       if (!activeTape()) (input.base ?? input).dispose();
     }
-    const h = F.layerNorm(x, this.weight('transformer.ln_f.weight'), this.weight('transformer.ln_f.bias'), config.layerNormEps);
-    return F.linear(h, this.weight(config.tiedEmbeddings ? 'transformer.wte.weight' : 'lm_head.weight'));
+    return F.layerNorm(x, this.weight('transformer.ln_f.weight'), this.weight('transformer.ln_f.bias'), config.layerNormEps);
   }
 
   private block(x: Tensor, prefix: string): Tensor {
@@ -54,6 +53,7 @@ export class Gpt2 extends DecoderLm {
 export const gpt2: Architecture = {
   family: 'gpt2',
   projections: PROJECTIONS,
+  tokenEmbedding: 'transformer.wte.weight',
   blockPrefix: (layer) => `transformer.h.${layer}`,
   parameters(config: DecoderConfig): ParamSpec[] {
     const { vocab, dModel: d, dFf, seq } = config;

@@ -24,7 +24,7 @@ const PROJECTIONS = [
 ] as const;
 
 export class Llama extends DecoderLm {
-  protected logits(batch: TokenBatch): Tensor {
+  protected finalHidden(batch: TokenBatch): Tensor {
     const { engine, config } = this;
     const rope = rotaryTables(engine, batch.seq, config.headDim, config.ropeTheta!);
     let x = F.embedding(this.weight('model.embed_tokens.weight'), batch.ids, [batch.batch, batch.seq]);
@@ -33,8 +33,7 @@ export class Llama extends DecoderLm {
       x = engine.scope(() => this.block(input, `model.layers.${layer}`, rope));
       if (!activeTape()) (input.base ?? input).dispose();
     }
-    const h = rmsNorm(x, this.weight('model.norm.weight'), config.layerNormEps);
-    return F.linear(h, this.weight(config.tiedEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'));
+    return rmsNorm(x, this.weight('model.norm.weight'), config.layerNormEps);
   }
 
   private block(x: Tensor, prefix: string, rope: RotaryTables): Tensor {
@@ -86,6 +85,7 @@ function parameters(config: DecoderConfig): ParamSpec[] {
 export const llama: Architecture = {
   family: 'llama',
   projections: PROJECTIONS,
+  tokenEmbedding: 'model.embed_tokens.weight',
   blockPrefix: (layer) => `model.layers.${layer}`,
   parameters,
   create: (engine: Engine, config: DecoderConfig, values: ReadonlyMap<string, Float32Array>) => new Llama(engine, config, llama, values),

@@ -20,7 +20,7 @@ export const OPT_POSITION_OFFSET = 2;
 const PROJECTIONS = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.out_proj', 'fc1', 'fc2'] as const;
 
 export class Opt extends DecoderLm {
-  protected logits(batch: TokenBatch): Tensor {
+  protected finalHidden(batch: TokenBatch): Tensor {
     const { engine, config } = this;
     const tokens = F.embedding(this.weight('model.decoder.embed_tokens.weight'), batch.ids, [batch.batch, batch.seq]);
     const positions = F.embedding(this.weight('model.decoder.embed_positions.weight'), positionIds(batch.seq, OPT_POSITION_OFFSET), [batch.seq]);
@@ -30,8 +30,7 @@ export class Opt extends DecoderLm {
       x = engine.scope(() => this.block(input, `model.decoder.layers.${layer}`));
       if (!activeTape()) (input.base ?? input).dispose();
     }
-    const h = this.layerNorm(x, 'model.decoder.final_layer_norm');
-    return F.linear(h, this.weight(config.tiedEmbeddings ? 'model.decoder.embed_tokens.weight' : 'lm_head.weight'));
+    return this.layerNorm(x, 'model.decoder.final_layer_norm');
   }
 
   private layerNorm(x: Tensor, name: string): Tensor {
@@ -59,6 +58,7 @@ export class Opt extends DecoderLm {
 export const opt: Architecture = {
   family: 'opt',
   projections: PROJECTIONS,
+  tokenEmbedding: 'model.decoder.embed_tokens.weight',
   blockPrefix: (layer) => `model.decoder.layers.${layer}`,
   parameters(config: DecoderConfig): ParamSpec[] {
     const { vocab, dModel: d, dFf, seq } = config;
