@@ -17,8 +17,14 @@ export interface EncodeOptions {
   addSpecialTokens?: boolean;
 }
 
+export type SpecialTokenKind = 'bos' | 'eos' | 'pad' | 'unk';
+
 export class HfTokenizer {
-  private constructor(private readonly tokenizer: Tokenizer, readonly source: string) {}
+  private constructor(
+    private readonly tokenizer: Tokenizer,
+    private readonly config: Record<string, unknown>,
+    readonly source: string,
+  ) {}
 
   /** Reads `dir`/tokenizer.json and, when present, `dir`/tokenizer_config.json. */
   static async load(dir: string): Promise<HfTokenizer> {
@@ -27,8 +33,8 @@ export class HfTokenizer {
     const configFile = join(dir, TOKENIZER_CONFIG_FILE);
     try {
       const json = JSON.parse(await readFile(file, 'utf8')) as object;
-      const config = existsSync(configFile) ? (JSON.parse(await readFile(configFile, 'utf8')) as object) : {};
-      return new HfTokenizer(new Tokenizer(json, config), file);
+      const config = existsSync(configFile) ? (JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>) : {};
+      return new HfTokenizer(new Tokenizer(json, config), config, file);
     } catch (error) {
       throw new FormatError(`${file}: not a tokenizer zolo can read (${(error as Error).message})`);
     }
@@ -36,6 +42,13 @@ export class HfTokenizer {
 
   encode(text: string, options: EncodeOptions = {}): number[] {
     return this.tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }).ids;
+  }
+
+  /** The id of tokenizer_config.json's `<kind>_token` (a string or {"content": …}), if it names a known token. */
+  specialTokenId(kind: SpecialTokenKind): number | undefined {
+    const entry = this.config[`${kind}_token`];
+    const content = typeof entry === 'string' ? entry : (entry as { content?: unknown } | null)?.content;
+    return typeof content === 'string' ? this.tokenizer.token_to_id(content) : undefined;
   }
 
   decode(ids: readonly number[]): string {
