@@ -36,6 +36,7 @@ export { EncoderClassifier } from './nn/encoderClassifier.ts';
 export { PromptClassifier } from './nn/promptClassifier.ts';
 export { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint, type SavableModel } from './nn/checkpoint.ts';
 export { Tape, valueAndGrad, type ValueAndGrad } from './nn/tape.ts';
+export { HfTokenizer, isHfModelDir, loadHfModel, saveHfModel } from './nn/hf/index.ts';
 export type { Model, ModelKind } from './nn/model.ts';
 
 // ---- data

@@ -25,6 +25,7 @@ export const SUBCOMMANDS: readonly SubcommandEntry[] = [
   { name: 'pretrain', description: 'pretrain a causal LM preset on the SpamAssassin training split (tape + AdamW) and write a checkpoint directory', load: () => import('./pretrain.ts') },
   { name: 'predict', description: 'classify e-mails (ham/spam) with a checkpoint directory; writes class probabilities and raw logits per line', load: () => import('./predict.ts') },
   { name: 'card', description: "compute a checkpoint's card metrics (bits per byte, class prior, zero-shot and linear-probe accuracy); print them, or update card.json with --write", load: () => import('./card.ts') },
+  { name: 'logits', description: 'next-token logits at the last position of a Hugging Face model folder (GPT-2, OPT, LLaMA, Qwen2)', load: () => import('./logits.ts') },
   { name: 'check', description: 'test the assumptions behind ZO and low-rank convergence proofs on a model + task; writes report.md, check.json and SVG plots', load: () => import('./check.ts') },
 ];
 

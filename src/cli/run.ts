@@ -14,7 +14,7 @@ export function addRunConfigOptions(command: Command): Command {
   return command
     .option('--method <name>', 'fine-tuning method (see `zolo methods`; zero-shot, mezo, lozo, …)')
     .option('--task <name>', 'task: spam or a synthetic task (synthetic-blobs)')
-    .option('--model <name>', 'tiny, small or a checkpoint path (synthetic-blobs: linear)')
+    .option('--model <name>', 'tiny, small, a checkpoint path or a Hugging Face model folder (synthetic-blobs: linear)')
     .option('--steps <n>', 'training steps (the step budget)')
     .option('--seed <n>', 'run seed (data order, noise, adapter init)')
     .option('--batch-size <n>', 'examples per step')

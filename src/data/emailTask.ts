@@ -14,7 +14,21 @@
 import { ConfigError, assertPositiveInteger } from '../kernels/errors.ts';
 import { BatchSampler, chunk, epochOrder } from './batching.ts';
 import { CLASS_NAMES, type Email } from './spam.ts';
-import { SPECIAL_IDS, type Tokenizer } from './tokenizer.ts';
+/**
+ * What the task needs of a tokenizer: zolo's own (src/data/tokenizer.ts) or a Hugging Face
+ * tokenizer.json wrapped by the experiment layer.
+ */
+export interface TaskTokenizer {
+  readonly vocabSize: number;
+  /** ids of `text` with no special tokens added. */
+  encode(text: string): number[];
+  /** the id of `text` if it is exactly one token, else undefined. */
+  singleTokenId(text: string): number | undefined;
+  /** prepended to every row; null for models trained without one. */
+  readonly bosId: number | null;
+  /** fills rows after their last real token (never attended to by a causal LM, masked for encoders). */
+  readonly padId: number;
+}
 
 export interface ClassifierBatch {
   /** [batch, seq] token ids, right-padded */
@@ -56,7 +70,7 @@ export interface EmailTaskOptions {
 }
 
 /** Label-word token ids; a ConfigError naming the word if it is not exactly one token. */
-export function labelTokenIds(tokenizer: Tokenizer, labelWords: readonly string[]): Int32Array {
+export function labelTokenIds(tokenizer: TaskTokenizer, labelWords: readonly string[]): Int32Array {
   return Int32Array.from(
     labelWords.map((word, label) => {
       const id = tokenizer.singleTokenId(word);
@@ -76,12 +90,17 @@ export class EmailTask {
   readonly template: PromptTemplate;
   readonly labelTokenIds: Int32Array;
   private readonly suffixIds: number[];
-  /** encoded rows, computed once (the tokenizer is the slow part) */
-  private readonly rows: number[][];
+  /** [bos], or nothing for a tokenizer without one. */
+  private readonly prefixIds: number[];
+  /**
+   * encoded rows, each computed once on first use (the tokenizer is the slow part: a k-shot run or
+   * a small evalSize encodes only the e-mails it reads)
+   */
+  private readonly rows: (number[] | undefined)[];
   readonly labels: Int32Array;
 
   constructor(
-    readonly tokenizer: Tokenizer,
+    readonly tokenizer: TaskTokenizer,
     readonly examples: readonly Email[],
     options: EmailTaskOptions,
   ) {
@@ -96,10 +115,12 @@ export class EmailTask {
     };
     this.labelTokenIds = this.format === 'prompt' ? labelTokenIds(tokenizer, this.template.labelWords) : new Int32Array(0);
     this.suffixIds = tokenizer.encode(this.template.suffix);
-    if (this.format === 'prompt' && 1 + this.suffixIds.length >= this.seq) {
-      throw new ConfigError(`seq must exceed the prompt template's ${1 + this.suffixIds.length} tokens ([bos] + suffix), got ${this.seq}`);
+    this.prefixIds = tokenizer.bosId === null ? [] : [tokenizer.bosId];
+    const templateLength = this.prefixIds.length + this.suffixIds.length;
+    if (this.format === 'prompt' && templateLength >= this.seq) {
+      throw new ConfigError(`seq must exceed the prompt template's ${templateLength} tokens ([bos] + suffix), got ${this.seq}`);
     }
-    this.rows = examples.map((email) => this.encodeRow(email.text));
+    this.rows = new Array<number[] | undefined>(examples.length);
     this.labels = Int32Array.from(examples, (e) => e.label);
   }
 
@@ -110,9 +131,9 @@ export class EmailTask {
   /** Token ids of one e-mail in this task's format (at most seq ids). */
   encodeRow(text: string): number[] {
     const tokens = this.tokenizer.encode(text);
-    if (this.format === 'classifier') return [SPECIAL_IDS.bos, ...tokens].slice(0, this.seq);
-    const budget = this.seq - 1 - this.suffixIds.length;
-    return [SPECIAL_IDS.bos, ...tokens.slice(0, budget), ...this.suffixIds];
+    if (this.format === 'classifier') return [...this.prefixIds, ...tokens].slice(0, this.seq);
+    const budget = this.seq - this.prefixIds.length - this.suffixIds.length;
+    return [...this.prefixIds, ...tokens.slice(0, budget), ...this.suffixIds];
   }
 
   /** A batch of arbitrary texts (labels unknown → −1), for `zolo predict`. */
@@ -123,9 +144,8 @@ export class EmailTask {
   batchOf(indices: readonly number[]): PromptBatch {
     return this.assemble(
       indices.map((i) => {
-        const row = this.rows[i];
-        if (!row) throw new ConfigError(`example index must be in [0, ${this.size}), got ${i}`);
-        return row;
+        if (!(Number.isInteger(i) && i >= 0 && i < this.size)) throw new ConfigError(`example index must be in [0, ${this.size}), got ${i}`);
+        return (this.rows[i] ??= this.encodeRow(this.examples[i]!.text));
       }),
       Int32Array.from(indices, (i) => this.labels[i]!),
     );
@@ -134,7 +154,7 @@ export class EmailTask {
   private assemble(rows: readonly number[][], labels: Int32Array): PromptBatch {
     const { seq } = this;
     const batch = rows.length;
-    const ids = new Int32Array(batch * seq).fill(SPECIAL_IDS.pad);
+    const ids = new Int32Array(batch * seq).fill(this.tokenizer.padId);
     const mask = new Float32Array(batch * seq);
     const lengths = new Int32Array(batch);
     rows.forEach((row, r) => {

@@ -51,6 +51,8 @@ function pairKey(left: number, right: number): number {
 
 export class Tokenizer {
   readonly vocabSize: number;
+  readonly bosId = SPECIAL_IDS.bos;
+  readonly padId = SPECIAL_IDS.pad;
   /** rank of each mergeable pair (pairKey → index of the merge) */
   private readonly ranks = new Map<number, number>();
   private readonly tokenBytes: Uint8Array[] = [];

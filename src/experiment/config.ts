@@ -64,7 +64,7 @@ export const runConfigSchema = z
     method: z.string().min(1).describe('a method name (see `zolo methods`)'),
     task: z.string().min(1).default(RUN_DEFAULTS.task).describe('a task name: spam or a synthetic task'),
     taskOptions: z.record(z.string(), z.unknown()).default({}).describe('an object of task options'),
-    model: z.string().min(1).default(RUN_DEFAULTS.model).describe('tiny, small or a checkpoint path'),
+    model: z.string().min(1).default(RUN_DEFAULTS.model).describe('tiny, small, a checkpoint path or a Hugging Face model folder'),
     steps: nonNegativeInt('an integer ≥ 0 (0 = evaluate only)').default(RUN_DEFAULTS.steps),
     budget: budgetSchema.default({ forwardPasses: null, wallSeconds: null }),
     seed: z.number().int().min(0).max(UINT32_MAX).describe(`an integer in [0, ${UINT32_MAX}]`).default(RUN_DEFAULTS.seed),

@@ -35,7 +35,7 @@ import { MEMORY_CATEGORIES, MemoryLedger, type ByteCounts } from '../tensor/ledg
 import { Engine } from '../tensor/tensor.ts';
 import { checkTrainableAllowed, parseRunConfig, resolvedSelectBy, type RunConfig } from './config.ts';
 import { readCheckpoint, writeCheckpoint, writeFileAtomic } from './checkpoint.ts';
-import { writeSafetensors, type SafetensorsEntry } from '../nn/safetensors.ts';
+import type { SafetensorsEntry } from '../nn/safetensors.ts';
 import type { Backend } from '../kernels/backend.ts';
 import { methodAdapter, takesSteps, type MethodAdapter, type MethodFamily, type TrainingMethod } from './method.ts';
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
@@ -50,7 +50,7 @@ import { applyTrainable } from './trainable.ts';
 import { median } from './stats.ts';
 import { addLoss, hasDiverged, NO_LOSSES, type SmoothedLoss } from './divergence.ts';
 import { emptyFirstReached, isNewBest, updateFirstReached, type EvalPoint, type FirstReached, type SelectedPoint } from './selection.ts';
-import { createWorkload, type EvalResult, type EvalSplit, type Workload } from './workload.ts';
+import { createWorkload, saveParams, type EvalResult, type EvalSplit, type Workload } from './workload.ts';
 import { checkZoLogResumable } from '../zo/replay.ts';
 import { classCountsOf, type ClassCounts } from './summaryFields.ts';
 
@@ -412,9 +412,7 @@ async function train(config: RunConfig, options: RunOptions, prepared: Prepared)
 
     const saveModel = async (file: string): Promise<void> => {
       if (workload.saveModel) return workload.saveModel(join(dir, file));
-      const values = await workload.params.snapshot();
-      const entries: [string, SafetensorsEntry][] = workload.params.all().map((param) => [param.name, { shape: [...param.tensor.shape], data: values.get(param.name)! }]);
-      await writeSafetensors(join(dir, file), entries, { 'zolo.format': 'zolo-params/1', 'zolo.task': config.task, 'zolo.model': config.model });
+      await saveParams(join(dir, file), workload.params, { 'zolo.task': config.task, 'zolo.model': config.model });
     };
     if (method.startFile && state.step === 0) await saveModel(method.startFile);
 

@@ -3,7 +3,8 @@
  *
  * Model: a checkpoint directory with card.json, model.safetensors and the tokenizer (src/data
  * checkpointCard.ts). `tiny` and `small` name the built-in checkpoints/<name>/; anything else is a
- * path to such a directory. A card with head "prompt" (a causal LM) is fine-tuned prompt-style as
+ * path to such a directory, or to a Hugging Face model folder (config.json, safetensors weights,
+ * tokenizer.json; GPT-2, OPT, LLaMA, Qwen2), which is always fine-tuned prompt-style. A card with head "prompt" (a causal LM) is fine-tuned prompt-style as
  * MeZO does — "<e-mail> … This message is" scored by the label words' logits (src/nn
  * promptClassifier.ts); head "classifier" uses the encoder's classification head.
  *
@@ -19,17 +20,20 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { CARD_FILE, readCard, writeCard, type CheckpointCard } from '../data/checkpointCard.ts';
-import { EmailTask } from '../data/emailTask.ts';
-import { fewShot, loadSplit } from '../data/spam.ts';
+import { EmailTask, type PromptBatch, type PromptTemplate, type TaskTokenizer } from '../data/emailTask.ts';
+import { CLASS_NAMES, fewShot, loadSplit } from '../data/spam.ts';
 import { Tokenizer } from '../data/tokenizer.ts';
 import { ConfigError } from '../kernels/errors.ts';
 import { loadCheckpoint, saveCheckpoint, type SavableModel } from '../nn/checkpoint.ts';
 import { EncoderClassifier } from '../nn/encoderClassifier.ts';
-import { release } from '../nn/model.ts';
+import { HfTokenizer, isHfModelDir, loadHfModel, saveHfModel } from '../nn/hf/index.ts';
+import type { TokenBatch } from '../nn/batch.ts';
+import { type Model, release } from '../nn/model.ts';
 import { PromptClassifier } from '../nn/promptClassifier.ts';
 import { type ParamGradCallback, valueAndGrad } from '../nn/tape.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { issueToConfigError } from './config.ts';
-import { registerWorkload, type Batch, type DataSplit, type EvalResult, type EvalSplit, type Workload, type WorkloadRequest } from './workload.ts';
+import { registerWorkload, saveParams, type Batch, type DataSplit, type EvalResult, type EvalSplit, type Workload, type WorkloadRequest } from './workload.ts';
 
 export const SPAM_TASK = 'spam';
 
@@ -43,33 +47,42 @@ const spamOptionsSchema = z.strictObject({
   shots: z.number().int().min(1).nullable().default(null).describe('an integer ≥ 1 (examples per class), or null for the whole train split'),
   dataSeed: z.number().int().min(0).default(0).describe('an integer ≥ 0'),
   seq: z.number().int().min(8).nullable().default(null).describe("an integer ≥ 8 (≤ the model's context), or null for the model's context"),
+  prompt: z
+    .strictObject({
+      suffix: z.string().min(1).optional().describe('a non-empty string'),
+      labelWords: z.tuple([z.string().min(1), z.string().min(1)]).optional().describe('two strings (ham, spam), each one token'),
+    })
+    .nullable()
+    .default(null)
+    .describe("an object with keys suffix, labelWords (overrides the card's prompt), or null"),
 });
+type SpamOptions = z.infer<typeof spamOptionsSchema>;
 
 /*
  * Tokenizing the corpus is the slow part of building the workload (seconds); a suite builds it once
  * per run, so tokenizers and encoded tasks are cached for the process, keyed by everything they
  * depend on. Both are immutable after construction.
  */
-const tokenizers = new Map<string, Tokenizer>();
+const tokenizers = new Map<string, TaskTokenizer>();
 const tasks = new Map<string, Record<DataSplit, EmailTask>>();
 
-function tokenizerFor(path: string): Tokenizer {
+function tokenizerFor(path: string, load: () => TaskTokenizer): TaskTokenizer {
   let tokenizer = tokenizers.get(path);
-  if (!tokenizer) tokenizers.set(path, (tokenizer = Tokenizer.load(path)));
+  if (!tokenizer) tokenizers.set(path, (tokenizer = load()));
   return tokenizer;
 }
 
 function tasksFor(
-  dir: string,
-  card: CheckpointCard,
-  tokenizer: Tokenizer,
+  tokenizerKey: string,
+  tokenizer: TaskTokenizer,
+  prompt: Partial<PromptTemplate> | undefined,
   options: { shots: number | null; dataSeed: number; seq: number },
   format: 'prompt' | 'classifier',
 ): Record<DataSplit, EmailTask> {
-  const key = JSON.stringify([dir, card.tokenizer, card.prompt ?? null, format, options.seq, options.shots, options.dataSeed]);
+  const key = JSON.stringify([tokenizerKey, prompt ?? null, format, options.seq, options.shots, options.dataSeed]);
   let cached = tasks.get(key);
   if (!cached) {
-    const taskOptions = { seq: options.seq, format, ...(card.prompt ? { prompt: card.prompt } : {}) } as const;
+    const taskOptions = { seq: options.seq, format, ...(prompt ? { prompt } : {}) } as const;
     const trainEmails = loadSplit('train');
     cached = {
       train: new EmailTask(tokenizer, options.shots === null ? trainEmails : fewShot(trainEmails, options.shots, options.dataSeed), taskOptions),
@@ -87,7 +100,7 @@ export function checkpointDir(model: string): string {
   const folder = existsSync(dir) && basename(dir).endsWith('.safetensors') ? dirname(dir) : dir;
   if (!existsSync(join(folder, CARD_FILE))) {
     const hint = model === 'tiny' || model === 'small' ? ` (the built-in ${model} checkpoint is missing; create it with \`zolo pretrain\`, see docs/data.md)` : '';
-    throw new ConfigError(`model must be tiny, small or a checkpoint directory holding ${CARD_FILE}, got "${model}"${hint}`);
+    throw new ConfigError(`model must be tiny, small, a checkpoint directory holding ${CARD_FILE} or a Hugging Face model folder holding config.json, got "${model}"${hint}`);
   }
   return folder;
 }
@@ -111,31 +124,94 @@ function scoreLogits(values: Float32Array, labels: Int32Array, classes: number):
   return { correct, lossSum };
 }
 
+function sequenceLength(options: SpamOptions, context: number): number {
+  const seq = options.seq ?? context;
+  if (seq > context) throw new ConfigError(`taskOptions.seq must be at most the model's context of ${context} tokens, got ${seq}`);
+  return seq;
+}
+
+/** A Hugging Face tokenizer as the e-mail task sees it: no special tokens added, BOS from tokenizer_config.json. */
+function taskTokenizerOf(tokenizer: HfTokenizer, vocabSize: number): TaskTokenizer {
+  const encode = (text: string): number[] => tokenizer.encode(text, { addSpecialTokens: false });
+  return {
+    vocabSize,
+    encode,
+    singleTokenId: (text) => {
+      const ids = encode(text);
+      return ids.length === 1 ? ids[0] : undefined;
+    },
+    bosId: tokenizer.specialTokenId('bos') ?? null,
+    padId: tokenizer.specialTokenId('pad') ?? tokenizer.specialTokenId('eos') ?? 0,
+  };
+}
+
+/**
+ * A Hugging Face folder (config.json, safetensors, tokenizer.json): its causal LM fine-tuned
+ * prompt-style. The final model is written as zolo parameters at `path` (what replay and resume
+ * read) and, when no adapters are attached, as a Hugging Face folder `hf/` beside it.
+ */
+async function createHfSpamWorkload(request: WorkloadRequest, options: SpamOptions, dir: string): Promise<Workload> {
+  const lm = await loadHfModel(dir, request.engine);
+  const hfTokenizer = await HfTokenizer.load(dir);
+  const tokenizer = tokenizerFor(join(dir, 'tokenizer.json'), () => taskTokenizerOf(hfTokenizer, lm.config.vocab));
+  const seq = sequenceLength(options, lm.config.seq);
+  const splits = tasksFor(dir, tokenizer, options.prompt ?? undefined, { ...options, seq }, 'prompt');
+  const model = new PromptClassifier(lm, splits.train.labelTokenIds);
+  return assembleWorkload(request, model, splits, CLASS_NAMES.length, async (path) => {
+    await saveParams(path, model.params, { 'zolo.task': SPAM_TASK, 'zolo.model': dir });
+    if (basename(path) === HF_EXPORT_TRIGGER && !model.params.all().some((param) => param.group === 'adapter')) {
+      await saveHfModel(lm, join(dirname(path), HF_EXPORT_DIR), { sourceDir: dir, overwrite: true });
+    }
+  });
+}
+
+/** The run's final model file; saving it also exports the Hugging Face folder. */
+const HF_EXPORT_TRIGGER = 'model.safetensors';
+/** Where a fine-tuned Hugging Face model is written, inside the run folder. */
+export const HF_EXPORT_DIR = 'hf';
+
 export async function createSpamWorkload(request: WorkloadRequest): Promise<Workload> {
   const parsed = spamOptionsSchema.safeParse(request.taskOptions, { reportInput: true });
   if (!parsed.success) throw issueToConfigError(spamOptionsSchema, parsed.error.issues[0]!, 'taskOptions');
   const options = parsed.data;
+  if (isHfModelDir(resolve(request.model))) return createHfSpamWorkload(request, options, resolve(request.model));
   const dir = checkpointDir(request.model);
   const card: CheckpointCard = readCard(dir);
-  const tokenizer = tokenizerFor(join(dir, card.tokenizer));
+  const tokenizerPath = join(dir, card.tokenizer);
+  const tokenizer = tokenizerFor(tokenizerPath, () => Tokenizer.load(tokenizerPath));
   const loaded = await loadCheckpoint(join(dir, card.weights), request.engine);
-  const context = loaded.model.config.seq;
-  const seq = options.seq ?? context;
-  if (seq > context) throw new ConfigError(`taskOptions.seq must be at most the model's context of ${context} tokens, got ${seq}`);
+  const seq = sequenceLength(options, loaded.model.config.seq);
   const format = card.head === 'prompt' ? 'prompt' : 'classifier';
-  const splits = tasksFor(dir, card, tokenizer, { ...options, seq }, format);
-  const { train, validation, test } = splits;
+  const prompt = options.prompt ?? card.prompt;
+  const splits = tasksFor(tokenizerPath, tokenizer, prompt, { ...options, seq }, format);
 
   let model: PromptClassifier | EncoderClassifier;
   if (format === 'prompt') {
     if (loaded.model instanceof EncoderClassifier) throw new ConfigError(`${dir}: card head "prompt" needs a causal LM, the weights are an encoder classifier`);
-    model = new PromptClassifier(loaded.model, train.labelTokenIds);
+    model = new PromptClassifier(loaded.model, splits.train.labelTokenIds);
   } else {
     if (!(loaded.model instanceof EncoderClassifier)) throw new ConfigError(`${dir}: card head "classifier" needs an encoder classifier, the weights are a causal LM`);
     model = loaded.model;
   }
-  const classes = card.classNames.length;
+  return assembleWorkload(request, model, splits, card.classNames.length, async (path: string) => {
+    await saveCheckpoint(path, model as SavableModel);
+    if (basename(path) !== card.weights) return;
+    // a model file next to its card and tokenizer is what `zolo predict DIR` reads
+    const out = dirname(path);
+    copyFileSync(join(dir, card.tokenizer), join(out, card.tokenizer));
+    writeCard(out, { ...card, weights: basename(path), training: { ...card.training, fineTunedFrom: dir }, evaluation: {} });
+  });
+}
 
+/** A classifier that also gives the frozen pooled features the linear probe reads. */
+type PoolingModel = Model<PromptBatch> & { pooledFeatures(batch: TokenBatch): Tensor };
+
+/** The workload over a classifier and its train / validation / test tasks (both model sources share it). */
+function assembleWorkload(
+  request: WorkloadRequest, model: PoolingModel, splits: Record<DataSplit, EmailTask>, classes: number,
+  saveModel: (path: string) => Promise<void>,
+): Workload {
+  const { train, validation, test } = splits;
   return {
     engine: request.engine,
     params: model.params,
@@ -165,14 +241,7 @@ export async function createSpamWorkload(request: WorkloadRequest): Promise<Work
       }
       return { accuracy: correct / count, loss: lossSum / count };
     },
-    async saveModel(path: string) {
-      await saveCheckpoint(path, model as SavableModel);
-      if (basename(path) !== card.weights) return;
-      // a model file next to its card and tokenizer is what `zolo predict DIR` reads
-      const out = dirname(path);
-      copyFileSync(join(dir, card.tokenizer), join(out, card.tokenizer));
-      writeCard(out, { ...card, weights: basename(path), training: { ...card.training, fineTunedFrom: dir }, evaluation: {} });
-    },
+    saveModel,
     labels: (split: DataSplit) => splits[split].labels,
     featureDim: model.config.dModel,
     async pooledFeatures(split: DataSplit, indices: Batch) {

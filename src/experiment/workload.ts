@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../kernels/errors.ts';
 import { issueToConfigError } from './config.ts';
 import type { Linear } from '../nn/linear.ts';
+import { type SafetensorsEntry, writeSafetensors } from '../nn/safetensors.ts';
 import type { ParamGradCallback } from '../nn/tape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Engine } from '../tensor/tensor.ts';
@@ -119,4 +120,14 @@ export async function createWorkload(request: WorkloadRequest): Promise<Workload
   const provider = providers.get(request.task);
   if (!provider) throw new ConfigError(`task must be one of ${registeredTasks().join(', ')}, got "${request.task}"`);
   return provider(request);
+}
+
+/** Format tag of a bare parameter file (every parameter under its name; what replay and the runner read). */
+export const PARAMS_FORMAT = 'zolo-params/1';
+
+/** Writes every parameter of `params` under its name, with `metadata` and the format tag. */
+export async function saveParams(path: string, params: ParamStore, metadata: Record<string, string>): Promise<void> {
+  const values = await params.snapshot();
+  const entries: [string, SafetensorsEntry][] = params.all().map((param) => [param.name, { shape: [...param.tensor.shape], data: values.get(param.name)! }]);
+  await writeSafetensors(path, entries, { ...metadata, 'zolo.format': PARAMS_FORMAT });
 }

@@ -14,7 +14,7 @@ export interface DeviceBuffer {
 }
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
-export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'abs' | 'relu' | 'gelu' | 'tanh' | 'sign';
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'abs' | 'relu' | 'gelu' | 'tanh' | 'sign' | 'sigmoid';
 export type ReduceOp = 'sum' | 'mean' | 'max';
 
 /** A 3-axis view [outer, mid, inner] of a contiguous buffer; used by broadcasts and reductions. */

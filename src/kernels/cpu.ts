@@ -40,6 +40,7 @@ const unaryFns: Record<UnaryOp, (x: number) => number> = {
   gelu,
   tanh: Math.tanh,
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
 };
 
 const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {

@@ -30,9 +30,14 @@ export class CausalLm implements Model<LanguageModelBatch> {
     return this.engine.scope(() => this.trunk.hidden(this.engine, batch));
   }
 
+  /** [vocab, d]: the tied output matrix E. */
+  outputMatrix(): Tensor {
+    return this.trunk.tok.tensor;
+  }
+
   /** Next-token logits [B, T, vocab] = h·Eᵀ. */
   forward(batch: TokenBatch): Tensor {
-    return this.engine.scope(() => F.linear(this.hidden(batch), this.trunk.tok.tensor));
+    return this.engine.scope(() => F.linear(this.hidden(batch), this.outputMatrix()));
   }
 
   lossTensor(batch: LanguageModelBatch): Tensor {

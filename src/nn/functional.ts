@@ -8,7 +8,7 @@
  *   matmul  C = op(A)·op(B):  ∂op(A) = dy·op(B)ᵀ, ∂op(B) = op(A)ᵀ·dy; a shared (unbatched) B sums over the batch
  *   linear  y = xWᵀ + b:      ∂x = dy·W, ∂W = dyᵀ·x, ∂b = Σ_rows dy
  *   add/sub/mul (b broadcast to a's shape): ∂b sums over the broadcast axes
- *   gelu (tanh form), relu, scale, layerNorm, softmax(alpha, causal), permute, reshape, embedding
+ *   gelu (tanh form), relu, sigmoid, square, rsqrt, affine, meanLastAxis, scale, layerNorm, softmax(alpha, causal), permute, reshape, embedding
  *   (scatter-add), crossEntropy (fused softmax − onehot), meanPool (a matmul with pooling weights).
  * Tolerance: float32 rounding of the kernels; checked against central differences in test/nn.
  */
@@ -215,6 +215,77 @@ export function gelu(x: Tensor): Tensor {
   activeTape()?.record([x], y, [x], (dy, ctx) => {
     const dx = x.engine.zeros(x.shape, ctx.category[0]!);
     x.backend.geluBackward(x.buffer, dy.buffer, dx.buffer);
+    return [dx];
+  });
+  return y;
+}
+
+/** alpha·x + beta; ∂x = alpha·dy. */
+export function affine(x: Tensor, alpha: number, beta: number): Tensor {
+  const y = ops.affine(x, alpha, beta);
+  activeTape()?.record([x], y, [], (dy, ctx) => [ops.affine(dy, alpha, 0, ctx.category[0])]);
+  return y;
+}
+
+/** x²; ∂x = 2x·dy. */
+export function square(x: Tensor): Tensor {
+  const y = ops.unary('square', x);
+  activeTape()?.record([x], y, [x], (dy, ctx) => {
+    const twice = ops.affine(x, 2, 0, 'workspace');
+    const dx = ops.binary('mul', dy, twice, ctx.category[0]);
+    twice.dispose();
+    return [dx];
+  });
+  return y;
+}
+
+/** 1/√x; ∂x = −½·y³·dy. */
+export function rsqrt(x: Tensor): Tensor {
+  const y = ops.unary('rsqrt', x);
+  activeTape()?.record([x], y, [y], (dy, ctx) => {
+    const ySquared = ops.unary('square', y, 'workspace');
+    const yCubed = ops.binary('mul', ySquared, y, 'workspace');
+    ySquared.dispose();
+    const scaled = ops.affine(yCubed, -0.5, 0, 'workspace');
+    yCubed.dispose();
+    const dx = ops.binary('mul', dy, scaled, ctx.category[0]);
+    scaled.dispose();
+    return [dx];
+  });
+  return y;
+}
+
+/** σ(x) = 1/(1 + e^(−x)); ∂x = y(1 − y)·dy. */
+export function sigmoid(x: Tensor): Tensor {
+  const y = ops.unary('sigmoid', x);
+  activeTape()?.record([x], y, [y], (dy, ctx) => {
+    const oneMinus = ops.affine(y, -1, 1, 'workspace');
+    const slope = ops.binary('mul', y, oneMinus, 'workspace');
+    oneMinus.dispose();
+    const dx = ops.binary('mul', dy, slope, ctx.category[0]);
+    slope.dispose();
+    return [dx];
+  });
+  return y;
+}
+
+/** SiLU (swish) x·σ(x), composed from sigmoid and mul (LLaMA's MLP activation). */
+export function silu(x: Tensor): Tensor {
+  return mul(x, sigmoid(x));
+}
+
+/**
+ * Mean over the last axis, keeping it as size 1: [..., n] → [..., 1]. ∂x = dy/n broadcast back
+ * over the axis.
+ */
+export function meanLastAxis(x: Tensor): Tensor {
+  const n = x.shape[x.rank - 1]!;
+  const y = ops.mean(x, -1).reshape([...x.shape.slice(0, -1), 1]);
+  activeTape()?.record([x], y, [], (dy, ctx) => {
+    const dx = x.engine.zeros(x.shape, ctx.category[0]!);
+    // dx = 0 + dy broadcast along the last axis, then scaled by 1/n
+    x.backend.binary('add', dx.buffer, dy.buffer, dx.buffer, [1, x.size / n, n], [0, 1, 0]);
+    x.backend.affine(dx.buffer, dx.buffer, 1 / n, 0);
     return [dx];
   });
   return y;

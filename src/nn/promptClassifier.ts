@@ -2,19 +2,33 @@
  * Prompt-style classification as MeZO does it (arXiv 2305.17333 §3, following LM-BFF, Gao et al.
  * 2021): the input is "<text> <template>", and class c's logit is the LM's next-token logit of
  * its label word w_c at the last real position: z_c = h_last · E[w_c]. CE over the C label-word
- * logits is the loss. Only the C label rows of the tied embedding are multiplied, not the whole
- * vocabulary; the values equal the full logits read at those ids.
+ * logits is the loss. Only the C label rows of the output matrix (the tied embedding, or LLaMA's
+ * lm_head) are multiplied, not the whole vocabulary; the values equal the full logits read at those ids.
  */
 import { ConfigError } from '../kernels/errors.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import type { ParamStore } from '../tensor/params.ts';
+import type { Engine, Tensor } from '../tensor/tensor.ts';
 import type { ClassificationBatch, TokenBatch } from './batch.ts';
 import type { CausalLm } from './causalLm.ts';
+import type { TransformerConfig } from './config.ts';
 import * as F from './functional.ts';
 import type { Linear } from './linear.ts';
 import { type Model, meanCrossEntropyOf } from './model.ts';
 
+/** What prompt-style classification needs of a causal LM (zolo's CausalLm, a Hugging Face DecoderLm). */
+export interface PromptableLm {
+  readonly config: TransformerConfig;
+  readonly params: ParamStore;
+  readonly engine: Engine;
+  /** final hidden states [B, T, d]. */
+  hidden(batch: TokenBatch): Tensor;
+  /** [vocab, d]: the LM's logits are h·Mᵀ. */
+  outputMatrix(): Tensor;
+  linears(): ReadonlyMap<string, Linear>;
+}
+
 /** Class logits [B, C] from the LM's logits of `labelTokenIds` (one id per class) at each row's last real position. */
-export function promptClassLogits(lm: CausalLm, batch: TokenBatch, labelTokenIds: Int32Array): Tensor {
+export function promptClassLogits(lm: PromptableLm, batch: TokenBatch, labelTokenIds: Int32Array): Tensor {
   const vocab = lm.config.vocab;
   if (labelTokenIds.length < 1) throw new ConfigError('labelTokenIds must hold one token id per class, got none');
   labelTokenIds.forEach((id, c) => {
@@ -29,16 +43,16 @@ export function promptClassLogits(lm: CausalLm, batch: TokenBatch, labelTokenIds
     for (let b = 0; b < batch.batch; b++) last[b] = b * seq + (batch.lengths ? batch.lengths[b]! : seq) - 1;
     const rows = F.reshape(h, [batch.batch * seq, lm.config.dModel]);
     const hLast = F.embedding(rows, last, [batch.batch]);
-    const labelRows = F.embedding(lm.trunk.tok.tensor, labelTokenIds, [labelTokenIds.length]);
+    const labelRows = F.embedding(lm.outputMatrix(), labelTokenIds, [labelTokenIds.length]);
     return F.linear(hLast, labelRows);
   });
 }
 
 /** The LM plus label words, seen as a classifier (same Model interface as EncoderClassifier). */
-export class PromptClassifier implements Model<ClassificationBatch> {
+export class PromptClassifier<L extends PromptableLm = CausalLm> implements Model<ClassificationBatch> {
   readonly kind = 'prompt-classifier' as const;
 
-  constructor(readonly lm: CausalLm, readonly labelTokenIds: Int32Array) {}
+  constructor(readonly lm: L, readonly labelTokenIds: Int32Array) {}
 
   get config() {
     return this.lm.config;

@@ -1,21 +1,31 @@
 /**
- * The safetensors container (huggingface/safetensors, docs "Format"), float32 only, by hand:
+ * The safetensors container (huggingface/safetensors, docs "Format"), by hand. Written as F32;
+ * read from F32, F16 or BF16 (Hugging Face checkpoints), always returned as float32 — F16 and BF16
+ * values are exactly representable in float32, so the upcast loses nothing but doubles the bytes.
  *   8 bytes  N, unsigned little-endian u64: length of the header
- *   N bytes  JSON: { "__metadata__"?: {string: string}, name: { "dtype": "F32", "shape": [...],
+ *   N bytes  JSON: { "__metadata__"?: {string: string}, name: { "dtype": "F32"|"F16"|"BF16", "shape": [...],
  *            "data_offsets": [begin, end] } … }, padded with spaces to a multiple of 8
  *   rest     tensor data, little-endian, offsets relative to the start of this section,
  *            contiguous and covering it exactly.
  * Files written here open with Python's `safetensors.numpy.load_file` / `safe_open`.
- * Bad input: anything truncated, inconsistent or not F32 throws FormatError naming the file and the problem.
+ * Bad input: anything truncated, inconsistent or of another dtype throws FormatError naming the file
+ * and the problem; nothing is returned from a file that fails.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { FormatError } from '../kernels/errors.ts';
 
+export const READABLE_DTYPES = ['F32', 'F16', 'BF16'] as const;
+export type StoredDtype = (typeof READABLE_DTYPES)[number];
+const BYTES_PER_VALUE: Record<StoredDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+
 export interface SafetensorsEntry {
   shape: number[];
+  /** the values, upcast to float32 when stored narrower. */
   data: Float32Array;
+  /** how the file stored them (written files: always F32). */
+  dtype?: StoredDtype;
 }
 
 export interface SafetensorsContents {
@@ -41,6 +51,38 @@ function floatsFrom(bytes: Uint8Array): Float32Array {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Float32Array.from({ length: bytes.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
+}
+
+/** IEEE 754 binary16 → float32 (exact), for all 65 536 bit patterns, built on first use. */
+let halfTable: Float32Array | null = null;
+function halfToFloat(): Float32Array {
+  if (halfTable) return halfTable;
+  halfTable = new Float32Array(65536);
+  for (let bits = 0; bits < 65536; bits++) {
+    const sign = bits & 0x8000 ? -1 : 1;
+    const exponent = (bits >> 10) & 0x1f;
+    const mantissa = bits & 0x3ff;
+    if (exponent === 0) halfTable[bits] = sign * mantissa * 2 ** -24; // subnormal (and ±0)
+    else if (exponent === 31) halfTable[bits] = mantissa === 0 ? sign * Infinity : NaN;
+    else halfTable[bits] = sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+  }
+  return halfTable;
+}
+
+/** Little-endian values of `dtype` → float32 (a fresh, aligned array). */
+function decodeValues(bytes: Uint8Array, dtype: StoredDtype): Float32Array {
+  if (dtype === 'F32') return floatsFrom(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = bytes.length / 2;
+  if (dtype === 'F16') {
+    const table = halfToFloat();
+    return Float32Array.from({ length: count }, (_, i) => table[view.getUint16(i * 2, true)]!);
+  }
+  // bfloat16 is the upper half of a float32's bits
+  const out = new Float32Array(count);
+  const outBits = new Uint32Array(out.buffer);
+  for (let i = 0; i < count; i++) outBits[i] = view.getUint16(i * 2, true) << 16;
+  return out;
 }
 
 export function encodeSafetensors(tensors: Iterable<[string, SafetensorsEntry]>, metadata: Record<string, string> = {}): Uint8Array {
@@ -101,7 +143,11 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
       continue;
     }
     const entry = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (entry?.dtype !== 'F32') fail(`tensor "${name}" has dtype ${JSON.stringify(entry?.dtype)}; zolo reads F32 only`);
+    const dtype = entry?.dtype as StoredDtype;
+    if (!(READABLE_DTYPES as readonly unknown[]).includes(dtype)) {
+      fail(`tensor "${name}" has dtype ${JSON.stringify(entry?.dtype)}; zolo reads ${READABLE_DTYPES.join(', ')}`);
+    }
+    const width = BYTES_PER_VALUE[dtype];
     const shape = entry.shape;
     if (!Array.isArray(shape) || !shape.every((dim) => Number.isInteger(dim) && dim >= 0)) fail(`tensor "${name}" has shape ${JSON.stringify(shape)}`);
     const offsets = entry.data_offsets;
@@ -110,10 +156,12 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
     }
     const [begin, end] = offsets as [number, number];
     const count = (shape as number[]).reduce((p, q) => p * q, 1);
-    if (end - begin !== count * 4) fail(`tensor "${name}" of shape [${(shape as number[]).join(', ')}] needs ${count * 4} bytes, data_offsets span ${end - begin}`);
+    if (end - begin !== count * width) {
+      fail(`tensor "${name}" of shape [${(shape as number[]).join(', ')}] in ${dtype} needs ${count * width} bytes, data_offsets span ${end - begin}`);
+    }
     if (end > dataLength) fail(`tensor "${name}" ends at data byte ${end} but the data section has ${dataLength} bytes (truncated)`);
     spans.push([begin, end, name]);
-    tensors.set(name, { shape: shape as number[], data: floatsFrom(bytes.subarray(dataStart + begin, dataStart + end)) });
+    tensors.set(name, { shape: shape as number[], data: decodeValues(bytes.subarray(dataStart + begin, dataStart + end), dtype), dtype });
   }
   spans.sort((p, q) => p[0] - q[0]);
   let covered = 0;

@@ -33,7 +33,7 @@ describe('atomic run checkpoints', () => {
     writeCheckpoint(path, contents(5));
     const read = readCheckpoint(path);
     expect(read.state).toEqual(contents(5).state);
-    expect(read.tensors.get('param/w')).toEqual({ shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 5]) });
+    expect(read.tensors.get('param/w')).toEqual({ shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 5]), dtype: 'F32' });
     expect(Object.is(read.tensors.get('state/m')!.data[1], -0)).toBe(true);
   });
 

@@ -122,7 +122,7 @@ for (const target of targets().filter((t) => t.name !== 'cpu')) {
     });
 
     test('every unary op', async () => {
-      const ops: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'abs', 'relu', 'gelu', 'tanh', 'sign'];
+      const ops: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'abs', 'relu', 'gelu', 'tanh', 'sign', 'sigmoid'];
       const positive = new Set<UnaryOp>(['log', 'sqrt', 'rsqrt']);
       for (const op of ops) {
         await fc.assert(fc.asyncProperty(dim(300), seedArb, async (n, seed) => {

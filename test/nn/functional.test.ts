@@ -59,6 +59,23 @@ describe('elementwise with broadcast', () => {
   test.prop([fc.integer()], runs)('gelu', (seed) => {
     checkGradients('gelu', [input(mulberry(seed), [4, 6], 2)], ([x]) => F.gelu(x!), seed);
   });
+  test.prop([fc.integer()], runs)('affine, square, sigmoid, silu', (seed) => {
+    const x = input(mulberry(seed), [4, 6], 1.5);
+    checkGradients('affine', [x], ([t]) => F.affine(t!, -1.3, 0.4), seed);
+    checkGradients('square', [x], ([t]) => F.square(t!), seed);
+    checkGradients('sigmoid', [x], ([t]) => F.sigmoid(t!), seed);
+    checkGradients('silu', [x], ([t]) => F.silu(t!), seed);
+  });
+  test.prop([fc.integer()], runs)('rsqrt on inputs in [0.5, 2.5]', (seed) => {
+    // away from 0, where 1/√x and its derivatives stay O(1)
+    const x = input(mulberry(seed), [3, 5], 1);
+    x.values = x.values.map((value) => 1.5 + Math.tanh(value));
+    checkGradients('rsqrt', [x], ([t]) => F.rsqrt(t!), seed);
+  });
+  test.prop([fc.integer()], runs)('meanLastAxis broadcast back by mul (RMSNorm shape)', (seed) => {
+    const x = input(mulberry(seed), [2, 3, 4]);
+    checkGradients('meanLastAxis', [x], ([t]) => F.mul(t!, F.meanLastAxis(t!)), seed);
+  });
   test.prop([fc.integer()], runs)('relu, inputs at least 0.1 from the kink', (seed) => {
     const x = input(mulberry(seed), [4, 6], 1);
     x.values = x.values.map((value) => (value >= 0 ? value + 0.1 : value - 0.1));

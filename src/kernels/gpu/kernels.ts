@@ -30,6 +30,7 @@ export const UNARY_EXPRESSIONS: Record<UnaryOp, string> = {
   gelu: `0.5 * x * (1.0 + Math.tanh(${GELU_C} * (x + 0.044715 * x * x * x)))`,
   tanh: 'Math.tanh(x)',
   sign: 'x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0)',
+  sigmoid: '1.0 / (1.0 + Math.exp(-x))',
 };
 
 export const BINARY_EXPRESSIONS: Record<BinaryOp, string> = {

@@ -416,6 +416,8 @@ const UNARY_V: Record<string, string> = {
   relu: `f32x4.max $v ${vf(0)}`,
   exp: 'call $expv $v',
   gelu: 'call $geluv $v',
+  // 1/(1 + e^(−x)); $expv clamps its argument, so large |x| saturates to 0 or 1 without NaN
+  sigmoid: `f32x4.div ${vf(1)} (f32x4.add ${vf(1)} (call $expv (f32x4.neg $v)))`,
 };
 export const WASM_UNARY_OPS = Object.keys(UNARY_V);
 
