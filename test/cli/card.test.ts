@@ -6,8 +6,8 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { captureCommand } from './captureCommand.ts';
 import { register } from '../../src/cli/card.ts';
 import { loadSplit } from '../../src/data/spam.ts';
 import { BUILTIN_CHECKPOINTS_DIR } from '../../src/experiment/spamWorkload.ts';
@@ -17,18 +17,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const dir = join(root, 'tiny');
 cpSync(join(BUILTIN_CHECKPOINTS_DIR, 'tiny'), dir, { recursive: true });
 
-async function zolo(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  register(program);
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
-  try {
-    await program.parseAsync(['node', 'zolo', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return lines.join('\n');
-}
+const zolo = (...args: string[]): Promise<string> => captureCommand(register, [...args]);
 
 const subset = ['--train-size', '32', '--eval-size', '16', '--batch', '16'];
 
@@ -67,6 +56,6 @@ describe('zolo card', () => {
 
   it('names a bad size and a missing checkpoint', async () => {
     await expect(zolo('card', '--model', dir, '--eval-size', '-1')).rejects.toThrow(/--eval-size must be an integer ≥ 0 \(0 = the whole split\), got -1/);
-    await expect(zolo('card', '--model', join(root, 'nowhere'))).rejects.toThrow(/model must be tiny, small or a checkpoint directory holding card.json/);
+    await expect(zolo('card', '--model', join(root, 'nowhere'))).rejects.toThrow(/model must be tiny, small, a checkpoint directory holding card.json or a Hugging Face model folder/);
   });
 });

@@ -6,9 +6,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import '../../src/experiment/builtins.ts';
+import { captureCommand } from '../cli/captureCommand.ts';
 import { register } from '../../src/cli/run.ts';
 import { readMetrics } from '../../src/experiment/results.ts';
 import type { RunSummary } from '../../src/experiment/runner.ts';
@@ -19,18 +19,7 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
-async function zolo(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  register(program);
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
-  try {
-    await program.parseAsync(['node', 'zolo', 'run', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return lines.join('\n');
-}
+const zolo = (...args: string[]): Promise<string> => captureCommand(register, ['run', ...args]);
 
 const BASE = ['--method', 'mezo', '--task', 'synthetic-blobs', '--model', 'linear', '--backend', 'cpu', '--lr', '0.01', '--checkpoint-every', '5'];
 const summaryOf = (dir: string): RunSummary => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));

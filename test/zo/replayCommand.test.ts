@@ -6,8 +6,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { captureCommand } from '../cli/captureCommand.ts';
 import { register } from '../../src/cli/replay.ts';
 import { readSafetensors, writeSafetensors } from '../../src/nn/safetensors.ts';
 import type { ParamStore } from '../../src/tensor/index.ts';
@@ -26,18 +26,7 @@ async function writeParams(file: string, params: ParamStore, prefix: string, met
   await writeSafetensors(file, params.all().map((p) => [`${prefix}${p.name}`, { shape: [...p.tensor.shape], data: values.get(p.name)! }]), metadata);
 }
 
-async function zolo(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  register(program);
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
-  try {
-    await program.parseAsync(['node', 'zolo', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return lines.join('\n');
-}
+const zolo = (...args: string[]): Promise<string> => captureCommand(register, [...args]);
 
 afterEach(() => {
   process.exitCode = undefined;
