@@ -6,10 +6,10 @@ import { ParamStore } from '../tensor/params.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
 import { type LanguageModelBatch, type TokenBatch, checkTokenBatch } from './batch.ts';
 import { type TransformerConfig, validateConfig } from './config.ts';
-import * as F from './functional.ts';
 import { initStreams } from './init.ts';
 import type { Linear } from './linear.ts';
-import { type Model, meanCrossEntropyOf } from './model.ts';
+import { lmLogits, lmLoss, lmLossTensor } from './lmObjective.ts';
+import type { Model } from './model.ts';
 import { Transformer } from './transformer.ts';
 
 export class CausalLm implements Model<LanguageModelBatch> {
@@ -37,15 +37,15 @@ export class CausalLm implements Model<LanguageModelBatch> {
 
   /** Next-token logits [B, T, vocab] = h·Eᵀ. */
   forward(batch: TokenBatch): Tensor {
-    return this.engine.scope(() => F.linear(this.hidden(batch), this.outputMatrix()));
+    return lmLogits(this, batch);
   }
 
   lossTensor(batch: LanguageModelBatch): Tensor {
-    return this.engine.scope(() => F.crossEntropy(this.forward(batch), batch.targets));
+    return lmLossTensor(this, batch);
   }
 
   loss(batch: LanguageModelBatch): Promise<number> {
-    return meanCrossEntropyOf(this.forward(batch), batch.targets);
+    return lmLoss(this, batch);
   }
 
   linears(): ReadonlyMap<string, Linear> {

@@ -9,9 +9,9 @@ import { ConfigError } from '../../kernels/errors.ts';
 import { type ParamGroup, ParamStore } from '../../tensor/params.ts';
 import type { Engine, Tensor } from '../../tensor/tensor.ts';
 import { type LanguageModelBatch, type TokenBatch, checkTokenBatch } from '../batch.ts';
-import * as F from '../functional.ts';
 import { Linear } from '../linear.ts';
-import { type Model, meanCrossEntropyOf } from '../model.ts';
+import { lmLogits, lmLoss, lmLossTensor } from '../lmObjective.ts';
+import type { Model } from '../model.ts';
 import type { DecoderConfig, DecoderFamily } from './config.ts';
 
 export interface ParamSpec {
@@ -99,15 +99,15 @@ export abstract class DecoderLm implements Model<LanguageModelBatch> {
 
   /** Next-token logits [B, T, vocab]. */
   forward(batch: TokenBatch): Tensor {
-    return this.engine.scope(() => F.linear(this.hidden(batch), this.outputMatrix()));
+    return lmLogits(this, batch);
   }
 
   lossTensor(batch: LanguageModelBatch): Tensor {
-    return this.engine.scope(() => F.crossEntropy(this.forward(batch), batch.targets));
+    return lmLossTensor(this, batch);
   }
 
   loss(batch: LanguageModelBatch): Promise<number> {
-    return meanCrossEntropyOf(this.forward(batch), batch.targets);
+    return lmLoss(this, batch);
   }
 
   linears(): ReadonlyMap<string, Linear> {
