@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
 import '../experiment/builtins.ts';
-import { explainDefaults, resolveRunConfig } from '../experiment/resolve.ts';
+import { explainDefaults, resolveRunConfigWithPlugins } from '../experiment/resolve.ts';
 import { addRunConfigOptions } from './run.ts';
 
 export function register(program: Command): void {
@@ -10,9 +10,9 @@ export function register(program: Command): void {
       .command('config')
       .description(commandDescription('config'))
       .option('--print', 'print the resolved config as JSON (the default action)'),
-  ).action((options: Record<string, unknown> & { set: string[]; config?: string }) => {
-    const { set, config: configFile, print: _print, ...flags } = options;
-    const { config, rules } = explainDefaults(resolveRunConfig({ ...(configFile ? { configFile } : {}), flags, sets: set }));
+  ).action(async (options: Record<string, unknown> & { set: string[]; plugin: string[]; config?: string }) => {
+    const { set, plugin, config: configFile, print: _print, ...flags } = options;
+    const { config, rules } = explainDefaults(await resolveRunConfigWithPlugins({ ...(configFile ? { configFile } : {}), flags, sets: set, plugins: plugin }));
     console.log(JSON.stringify(config, null, 2));
     // stderr, so `zolo config … > run.json` still writes a config file
     for (const rule of rules) console.error(`default ${rule}`);

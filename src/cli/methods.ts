@@ -1,6 +1,7 @@
 /** `zolo methods [--json]`: every registered ZO estimator preset with its parts and option defaults. */
 import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
+import { loadPlugins } from '../experiment/plugins.ts';
 import { createEstimator, listPresets, optionSpecs } from '../zo/index.ts';
 
 export interface MethodListing {
@@ -40,7 +41,9 @@ export function register(program: Command): void {
     .command('methods')
     .description(commandDescription('methods'))
     .option('--json', 'machine-readable output')
-    .action((options: { json?: boolean }) => {
+    .option('--plugin <module>', 'import a module that registers estimator presets first, to list them too (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .action(async (options: { json?: boolean; plugin: string[] }) => {
+      await loadPlugins(options.plugin, '--plugin');
       const listings = methodListings();
       if (options.json) {
         console.log(JSON.stringify(listings, null, 2));

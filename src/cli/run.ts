@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
 import '../experiment/builtins.ts';
 import { runProgress } from '../experiment/progress.ts';
-import { resolveRunConfig } from '../experiment/resolve.ts';
+import { loadPlugins } from '../experiment/plugins.ts';
+import { resolveRunConfigWithPlugins } from '../experiment/resolve.ts';
 import { resolveResume } from '../experiment/resume.ts';
 import { describeOutcome, readRunConfig, runExperiment } from '../experiment/runner.ts';
 import { ConfigError } from '../kernels/errors.ts';
@@ -33,6 +34,7 @@ export function addRunConfigOptions(command: Command): Command {
     .option('--wall-budget <seconds>', 'stop after this much wall time')
     .option('--out <dir>', 'output folder (default runs/<method>-<task>-<timestamp>)')
     .option('--config <file>', 'JSON run config (flags and --set override it)')
+    .option('--plugin <module>', 'import a module that registers estimators, methods or tasks before the config is checked (repeatable)', collect, [] as string[])
     .option('--set <key=value>', 'set any config key by dotted path, e.g. options.eps=1e-3 (repeatable)', collect, [] as string[]);
 }
 
@@ -43,12 +45,15 @@ export function register(program: Command): void {
       .description(commandDescription('run'))
       .option('--resume [dir]', 'continue the run in DIR (or --out) from its last checkpoint; a larger --steps or budget extends it, other changes are refused')
       .option('--force', 'overwrite a non-empty --out folder'),
-  ).action(async (options: Record<string, unknown> & { set: string[]; config?: string; resume?: string | boolean }) => {
+  ).action(async (options: Record<string, unknown> & { set: string[]; plugin: string[]; config?: string; resume?: string | boolean }) => {
     if (options.resume) {
       const dir = typeof options.resume === 'string' ? options.resume : (options.out as string | undefined);
       if (!dir) throw new ConfigError('--resume needs the run folder: --resume DIR');
-      const { set, config: configFile, resume: _resume, ...flags } = options;
-      const { config, extensions } = resolveResume(dir, readRunConfig(dir), { ...(configFile ? { configFile } : {}), flags, sets: set });
+      const { set, plugin, config: configFile, resume: _resume, ...flags } = options;
+      const saved = readRunConfig(dir);
+      // the saved config names its plug-ins; --plugin only adds modules to import, the config stays as saved
+      await loadPlugins([...saved.plugins, ...plugin], '--plugin');
+      const { config, extensions } = resolveResume(dir, saved, { ...(configFile ? { configFile } : {}), flags, sets: set });
       const { summary, alreadyFinished } = await runExperiment(config, { resume: true, extensions, progress: runProgress(), label: config.method });
       if (alreadyFinished) {
         console.log(`${dir}: already finished (${describeOutcome(summary)}); nothing to do. A larger --steps, --forward-budget or --wall-budget extends it.`);
@@ -59,8 +64,8 @@ export function register(program: Command): void {
       if (summary.status === 'diverged') process.exitCode = 3;
       return;
     }
-    const { set, config: configFile, ...flags } = options;
-    const config = resolveRunConfig({ ...(configFile ? { configFile } : {}), flags, sets: set });
+    const { set, plugin, config: configFile, ...flags } = options;
+    const config = await resolveRunConfigWithPlugins({ ...(configFile ? { configFile } : {}), flags, sets: set, plugins: plugin });
     const { dir, summary } = await runExperiment(config, { progress: runProgress(), label: config.method });
     console.log(`${dir}: ${describeOutcome(summary)}`);
     console.log(`summary: ${dir}/summary.json  metrics: ${dir}/metrics.jsonl`);

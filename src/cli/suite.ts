@@ -4,7 +4,7 @@ import '../experiment/builtins.ts';
 import { suiteProgress } from '../experiment/progress.ts';
 import { headToHeadTable, verdictRule } from '../experiment/report.ts';
 import { RunInterrupted } from '../experiment/interrupt.ts';
-import { checkSuite, readSuiteFile, runSuite, suiteOutDir } from '../experiment/suite.ts';
+import { checkSuite, loadSuitePlugins, readSuiteFile, runSuite, suiteOutDir } from '../experiment/suite.ts';
 
 export function register(program: Command): void {
   program
@@ -18,6 +18,7 @@ export function register(program: Command): void {
     .action(async (file: string, options: { out?: string; updateResults?: boolean; resume?: boolean; force?: boolean; check?: boolean }) => {
       const suite = readSuiteFile(file);
       if (options.check) {
+        await loadSuitePlugins(suite);
         const plan = checkSuite(suite, options.out ?? (options.updateResults && suite.out !== null ? suite.out : `runs/${suite.name}`));
         for (const run of plan) console.log(`${run.id}  ${run.config.method}  steps ${run.config.steps}  seed ${run.seed}`);
         console.log(`${file}: valid, ${plan.length} runs`);

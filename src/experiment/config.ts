@@ -62,6 +62,10 @@ export const budgetSchema = z
 export const runConfigSchema = z
   .strictObject({
     method: z.string().min(1).describe('a method name (see `zolo methods`)'),
+    plugins: z
+      .array(z.string().min(1).describe('a module path'))
+      .describe('a list of plug-in module paths (relative to the config file, else the working directory)')
+      .default([]),
     task: z.string().min(1).default(RUN_DEFAULTS.task).describe('a task name: spam or a synthetic task'),
     taskOptions: z.record(z.string(), z.unknown()).default({}).describe('an object of task options'),
     model: z.string().min(1).default(RUN_DEFAULTS.model).describe('tiny, small, a checkpoint path or a Hugging Face model folder'),

@@ -12,12 +12,12 @@ import { LORA_BASELINE_TARGETS } from '../galore/lora.ts';
 import { LORA_DEFAULTS, type AdapterSpec } from '../nn/adapters/index.ts';
 import { writeFileAtomic } from './checkpoint.ts';
 import type { RunConfig } from './config.ts';
-import { PRESET_ADAPTERS } from './methods/zo.ts';
+import { presetAdapters } from './methods/zo.ts';
 import { isPlainObject } from './overrides.ts';
 
 /** The adapters method `method` attached with `options` (as the method adapters build them), or null. */
 export function adapterSpecOf(method: string, options: Record<string, unknown>): AdapterSpec | null {
-  const preset = PRESET_ADAPTERS[method];
+  const preset = presetAdapters(method);
   if (preset) return { ...preset, ...(isPlainObject(options.adapters) ? options.adapters : {}) } as AdapterSpec;
   if (method === 'lora' || method === 'relora') {
     return { kind: 'lora', ...LORA_DEFAULTS, targets: [...LORA_BASELINE_TARGETS], ...(isPlainObject(options.lora) ? options.lora : {}) } as AdapterSpec;

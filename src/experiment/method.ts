@@ -1,7 +1,7 @@
 /**
  * Method adapters: the one interface through which the runner drives every fine-tuning method.
- * Four families plug in here — zeroth-order estimators (src/zo), backprop optimizers (src/galore),
- * zero-shot (the model as it is) and baselines (references that never change the model: the class
+ * Four families plug in here — zeroth-order estimators (every preset of src/zo, adapted on demand),
+ * backprop optimizers (src/galore), zero-shot (the model as it is) and baselines (references that never change the model: the class
  * prior, the linear probe on frozen features) — each as a small adapter that turns a method name plus
  * its options into a `TrainingMethod` over a workload. Zero-shot and baselines take no steps.
  *
@@ -10,6 +10,8 @@
  * random must derive from (seed, step) or live in the saved state.
  */
 import { ConfigError } from '../kernels/errors.ts';
+import { listPresets, type Preset } from '../zo/index.ts';
+import { zoMethod } from './methods/zo.ts';
 import type { Batch, EvalResult, EvalSplit, Workload } from './workload.ts';
 
 export type MethodFamily = 'zo' | 'backprop' | 'zero-shot' | 'baseline';
@@ -103,17 +105,36 @@ export interface MethodAdapter {
 }
 
 const adapters = new Map<string, MethodAdapter>();
+/** ZO adapters built on demand, one per preset object (a preset registered later gets its own). */
+const zoAdapters = new WeakMap<Preset, MethodAdapter>();
 
+/** Registers a method; a name already taken by a method or an estimator preset is a ConfigError. */
 export function registerMethod(adapter: MethodAdapter): void {
+  if (adapters.has(adapter.name)) throw new ConfigError(`a method named "${adapter.name}" is already registered`);
+  if (listPresets().some((preset) => preset.name === adapter.name)) {
+    throw new ConfigError(`a method named "${adapter.name}" cannot be registered: an estimator preset of that name is already a method`);
+  }
   adapters.set(adapter.name, adapter);
 }
 
+/**
+ * Every method known now: the registered adapters, then every estimator preset in the src/zo
+ * registry at the time of the call, so a preset registered after import is a method too.
+ */
 export function registeredMethods(): string[] {
-  return [...adapters.keys()];
+  return [...adapters.keys(), ...listPresets().map((preset) => preset.name).filter((name) => !adapters.has(name))];
 }
 
 export function methodAdapter(name: string): MethodAdapter {
+  const preset = listPresets().find((candidate) => candidate.name === name);
   const adapter = adapters.get(name);
-  if (!adapter) throw new ConfigError(`method must be one of ${registeredMethods().join(', ')}, got "${name}"`);
-  return adapter;
+  if (adapter && preset) throw new ConfigError(`method "${name}" is ambiguous: both a registered method and an estimator preset carry that name`);
+  if (adapter) return adapter;
+  if (!preset) throw new ConfigError(`method must be one of ${registeredMethods().join(', ')}, got "${name}"`);
+  let zo = zoAdapters.get(preset);
+  if (!zo) {
+    zo = zoMethod(preset);
+    zoAdapters.set(preset, zo);
+  }
+  return zo;
 }

@@ -12,7 +12,7 @@ import { LORA_DEFAULTS } from '../nn/adapters/lora.ts';
 import { estimateMemory, MEMORY_METHODS, type Architecture, type MemoryEstimate, type MemoryOptions } from '../galore/memory.ts';
 import { ConfigError } from '../kernels/errors.ts';
 import { createEstimator, listPresets } from '../zo/index.ts';
-import { PRESET_ADAPTERS } from './methods/zo.ts';
+import { presetAdapters } from './methods/zo.ts';
 
 export type MethodMemory = (Omit<MemoryEstimate, 'method'> & { method: string }) | { method: string; unavailable: string };
 
@@ -35,7 +35,7 @@ export function estimateMethodMemory(architecture: Architecture, method: string,
   if (perturbation.name === 'lowRank') {
     return { method, unavailable: `its low-rank factors (rank, lazy interval) are sized per run, not by the architecture; ${MEASURE}` };
   }
-  const adapters = PRESET_ADAPTERS[method];
+  const adapters = presetAdapters(method);
   if (adapters?.kind === 'tt') {
     return { method, unavailable: `its tensor-train adapters' size depends on how the hidden size factorises into TT modes; ${MEASURE}` };
   }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, FormatError } from '../kernels/errors.ts';
 import { checkNames, parseRunConfig, resolvedSelectBy, runConfigSchema, type RunConfig } from './config.ts';
 import { methodAdapter } from './method.ts';
+import { loadPlugins, pluginBaseDir, resolvePluginPaths } from './plugins.ts';
 import { applySets, isPlainObject, mergeLayers, type PlainObject } from './overrides.ts';
 import { knownNames } from './suite.ts';
 
@@ -42,6 +43,8 @@ export interface ConfigSources {
   /** raw flag values by commander name (strings, or true for boolean flags). */
   flags?: Record<string, unknown>;
   sets?: readonly string[];
+  /** plug-in modules from the command line (`--plugin`, relative to the working directory), after the config's own. */
+  plugins?: readonly string[];
 }
 
 export function readConfigFile(path: string): PlainObject {
@@ -83,9 +86,19 @@ export function explainDefaults(config: RunConfig): ExplainedConfig {
   };
 }
 
-/** Merges the sources and validates; names are checked unless `checkRegistries` is false. */
+/** The config file's layer with its `plugins` made absolute against the file's folder. */
+function readConfigLayer(file: string): PlainObject {
+  const layer = readConfigFile(file);
+  if (!Array.isArray(layer.plugins) || !layer.plugins.every((path) => typeof path === 'string')) return layer;
+  return { ...layer, plugins: resolvePluginPaths(layer.plugins, pluginBaseDir(file)) };
+}
+
+/**
+ * Merges the sources and validates; names are checked unless `checkRegistries` is false. The
+ * plug-ins are not imported here (that is asynchronous): `resolveRunConfigWithPlugins` does both.
+ */
 export function resolveRunConfig(sources: ConfigSources, checkRegistries = true): RunConfig {
-  let merged: PlainObject = mergeLayers(sources.base ?? {}, sources.configFile ? readConfigFile(sources.configFile) : {});
+  let merged: PlainObject = mergeLayers(sources.base ?? {}, sources.configFile ? readConfigLayer(sources.configFile) : {});
   const flagSets: string[] = [];
   for (const [flag, value] of Object.entries(sources.flags ?? {})) {
     if (value === undefined) continue;
@@ -93,7 +106,17 @@ export function resolveRunConfig(sources: ConfigSources, checkRegistries = true)
     else if (FLAG_PATHS[flag]) flagSets.push(`${FLAG_PATHS[flag]}=${String(value)}`);
   }
   merged = applySets(runConfigSchema, merged, [...flagSets, ...(sources.sets ?? [])]);
-  const config = parseRunConfig(merged);
+  const parsed = parseRunConfig(merged);
+  const plugins = [...new Set([...resolvePluginPaths(parsed.plugins), ...resolvePluginPaths(sources.plugins ?? [])])];
+  const config = { ...parsed, plugins };
   if (checkRegistries) checkNames(config, knownNames());
+  return config;
+}
+
+/** resolveRunConfig after importing the config's plug-ins, so the names they register pass the checks. */
+export async function resolveRunConfigWithPlugins(sources: ConfigSources): Promise<RunConfig> {
+  const config = resolveRunConfig(sources, false);
+  await loadPlugins(config.plugins);
+  checkNames(config, knownNames());
   return config;
 }

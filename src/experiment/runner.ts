@@ -33,6 +33,7 @@ import { ConfigError } from '../kernels/errors.ts';
 import { createBackend } from '../kernels/registry.ts';
 import { MEMORY_CATEGORIES, MemoryLedger, type ByteCounts } from '../tensor/ledger.ts';
 import { Engine } from '../tensor/tensor.ts';
+import { loadPlugins } from './plugins.ts';
 import { checkTrainableAllowed, parseRunConfig, resolvedSelectBy, type RunConfig } from './config.ts';
 import { readCheckpoint, writeCheckpoint, writeFileAtomic } from './checkpoint.ts';
 import type { SafetensorsEntry } from '../nn/safetensors.ts';
@@ -225,6 +226,7 @@ export function readRunConfig(dir: string): RunConfig {
 
 export async function runExperiment(config: RunConfig, options: RunOptions = {}): Promise<RunResult> {
   const progress = options.progress ?? silentProgress;
+  await loadPlugins(config.plugins);
   const adapter = methodAdapter(config.method);
   checkTrainableAllowed(config, adapter.choosesTrainable === true);
   let dir: string;

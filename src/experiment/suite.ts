@@ -11,6 +11,8 @@
  * A run counts as finished when its summary.json exists; `resume` skips finished runs and continues
  * interrupted ones from their checkpoints.
  *
+ * Plug-ins: `base.plugins` (relative to the suite file) are imported before the plan is checked.
+ *
  * Where: `out`, else a fresh runs/<name>-<timestamp>. A suite file's own `out` names its committed
  * results; they are rewritten only when asked (`updateResults`, which clears and refills that folder),
  * so running a committed suite never collides with, or silently replaces, what is committed.
@@ -22,6 +24,7 @@ import { registeredBackends } from '../kernels/registry.ts';
 import { methodAdapter, registeredMethods } from './method.ts';
 import type { NameRegistries } from './config.ts';
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
+import { loadPlugins, pluginBaseDir, resolvePluginPaths } from './plugins.ts';
 import { renderPlots } from './plots.ts';
 import type { SuiteProgress } from './progress.ts';
 import { renderReport } from './report.ts';
@@ -57,7 +60,16 @@ export function readSuiteFile(path: string): SuiteFile {
   } catch (error) {
     throw new FormatError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
-  return parseSuite(json, path);
+  const suite = parseSuite(json, path);
+  const plugins = suite.base.plugins as string[] | undefined;
+  // relative plug-in paths belong to the suite file, wherever it is run from
+  if (plugins) suite.base = { ...suite.base, plugins: resolvePluginPaths(plugins, pluginBaseDir(path)) };
+  return suite;
+}
+
+/** Imports the plug-ins named in the suite's `base.plugins`, so the names they register pass the plan's checks. */
+export async function loadSuitePlugins(suite: SuiteFile): Promise<void> {
+  await loadPlugins((suite.base.plugins as string[] | undefined) ?? [], 'base.plugins');
 }
 
 export function knownNames(): NameRegistries {
@@ -133,8 +145,10 @@ export async function runSuite(suiteInput: SuiteFile, options: SuiteOptions = {}
     const saved = join(dir, 'suite.json');
     if (!existsSync(saved)) throw new ConfigError(`--resume: ${dir} has no suite.json; it is not a zolo suite folder`);
     suite = parseSuite(JSON.parse(readFileSync(saved, 'utf8')), saved);
+    await loadSuitePlugins(suite);
   } else {
     dir = suiteOutDir(suite, options);
+    await loadSuitePlugins(suite);
     // validate everything before touching the folder
     planSuite(suite, dir, knownNames());
     prepareFreshDir(dir, (options.force ?? false) || (options.updateResults ?? false), 'suite');

@@ -97,9 +97,10 @@ const optionSchemas = new Map<string, z.ZodType>();
 /**
  * Registers a task. `optionsSchema` (strict) validates `taskOptions` up front — in `zolo config`,
  * suites and `zolo run` alike — so a typo is refused before any folder is made, not when the
- * workload is built.
+ * workload is built. A task name already registered is a ConfigError.
  */
 export function registerWorkload(task: string, provider: WorkloadProvider, optionsSchema?: z.ZodType): void {
+  if (providers.has(task)) throw new ConfigError(`a task named "${task}" is already registered`);
   providers.set(task, provider);
   if (optionsSchema) optionSchemas.set(task, optionsSchema);
 }

@@ -10,6 +10,7 @@
  * Device buffers inside a state (LOZO's V, momentum) are updated in place for memory's sake; the
  * state objects themselves are replaced, so a part's control flow stays a function of its inputs.
  */
+import type { AdapterSpec } from '../nn/adapters/attach.ts';
 import type { Engine, Param, Tensor } from '../tensor/index.ts';
 
 /** Every estimator option is a number (counts, scales, coefficients), so `--set key=value` works uniformly. */
@@ -180,6 +181,12 @@ export interface Preset {
   readonly defaults: Readonly<Record<string, { value: number; source: string }>>;
   /** free-form notes shown by `zolo methods` (conventions, deviations). */
   readonly notes?: readonly string[];
+  /**
+   * Adapters the runner attaches before building the estimator, so only they train (MeZO-LoRA's
+   * LoRA factors, AdaZeta's TT adapters); absent, the estimator trains the model's own parameters.
+   * `options.adapters` in a run config overrides fields of this spec.
+   */
+  readonly adapters?: AdapterSpec;
 }
 
 /** One step's record: everything a log, a plot or a replay needs. */

@@ -16,7 +16,7 @@ import { createBackend, defaultBackendName } from '../../kernels/index.ts';
 import { Engine, MemoryLedger } from '../../tensor/index.ts';
 import { createEstimator, listPresets, type PresetParts } from '../../zo/index.ts';
 import '../builtins.ts';
-import { attachPresetAdapters, PRESET_ADAPTERS } from '../methods/zo.ts';
+import { attachPresetAdapters, presetAdapters } from '../methods/zo.ts';
 import { createWorkload, type Batch, type Workload } from '../workload.ts';
 import { CHECK_DEFAULTS } from './defaults.ts';
 import { estimatorSampler } from './estimatorSampler.ts';
@@ -187,7 +187,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResults> {
 
     const estimators: EstimatorCheck[] = [];
     for (const method of options.methods) {
-      const adapters = PRESET_ADAPTERS[method];
+      const adapters = presetAdapters(method);
       say(`estimator ${method}: ${draws} draws${adapters ? ` (${adapters.kind} adapters attached; d = adapter parameters)` : ''}`);
       const result = await timed(`estimator:${method}`, async () => {
         if (!adapters) return checkEstimator(method, problem, gradient, { draws, seed, trainable: 'all' });

@@ -1,11 +1,12 @@
 /**
- * The zeroth-order family: every estimator preset registered in src/zo becomes a method of the
- * same name (mezo, lozo, lozo-m, adazeta, mezo-lora, zo-sgd, zo-adam, …).
+ * The zeroth-order family: every estimator preset registered in src/zo is a method of the same name
+ * (mezo, lozo, lozo-m, adazeta, mezo-lora, zo-sgd, zo-adam, …, and presets registered by plug-ins);
+ * src/experiment/method.ts builds the adapter when the name is first looked up.
  *
  * Config mapping: `options.*` go to `createEstimator(preset, overrides)` unchanged (it validates
  * them and names the field); `lr` and `weightDecay`, when set, override the preset's. The runner's
  * schedule passes the learning rate per step. `options.adapters` (an object) overrides fields of the
- * adapter spec of presets that train adapters (mezo-lora: LoRA; adazeta: TT adapters), which are
+ * adapter spec of presets that train adapters (their `adapters` field; mezo-lora: LoRA, adazeta: TT), which are
  * attached before the estimator is built, so only adapter parameters are trainable.
  * AdaZeta's epoch-based schedule gets stepsPerEpoch = ⌊train / batch⌋ (the sampler drops the ragged
  * tail) and totalEpochs = steps / stepsPerEpoch unless the options set them.
@@ -16,16 +17,16 @@
  */
 import { ConfigError, DivergenceError, describeValue } from '../../kernels/errors.ts';
 import { attachAdapters, type AdapterSpec } from '../../nn/adapters/index.ts';
-import { createEstimator, listPresets, zoLogHeader, zoLogStep, type Estimator, type EstimatorState, type Overrides } from '../../zo/index.ts';
-import { ADAZETA_ADAPTERS } from '../../zo/presets/adazeta.ts';
-import { MEZO_LORA_ADAPTERS } from '../../zo/presets/mezoLora.ts';
-import { registerMethod, type MethodAdapter, type MethodContext, type TrainingMethod } from '../method.ts';
+import { createEstimator, listPresets, zoLogHeader, zoLogStep, type Estimator, type EstimatorState, type Overrides, type Preset } from '../../zo/index.ts';
+import type { MethodAdapter, MethodContext, TrainingMethod } from '../method.ts';
 import { adapterKeys, checkKnownKeys } from '../nestedOptions.ts';
 import { isPlainObject } from '../overrides.ts';
 import type { Workload } from '../workload.ts';
 
-/** Presets that train adapters instead of the base weights, with the adapters they attach. */
-export const PRESET_ADAPTERS: Readonly<Record<string, AdapterSpec>> = { 'mezo-lora': MEZO_LORA_ADAPTERS, adazeta: ADAZETA_ADAPTERS };
+/** The adapters preset `name` trains instead of the base weights, or undefined (not a preset, or it trains the model). */
+export function presetAdapters(name: string): AdapterSpec | undefined {
+  return listPresets().find((preset) => preset.name === name)?.adapters;
+}
 
 /** The file the starting parameters of a ZO run are saved to, relative to the run folder. */
 export const ZO_START_FILE = 'start.safetensors';
@@ -61,27 +62,28 @@ function buildEstimator(name: string, context: MethodContext): Estimator {
   return createEstimator(name, overrides as Overrides);
 }
 
-export function zoMethod(name: string, description: string): MethodAdapter {
+export function zoMethod(preset: Preset): MethodAdapter {
+  const { name, description, adapters } = preset;
   return {
     name,
     family: 'zo',
     description,
     defaultLr: createEstimator(name).options.lr!,
-    choosesTrainable: name in PRESET_ADAPTERS,
+    choosesTrainable: adapters !== undefined,
     describeDefaults: (options) => ({ weightDecay: createEstimator(name, estimatorOverrides(options) as Overrides).options.weightDecay }),
     checkOptions(options) {
-      if (!PRESET_ADAPTERS[name] && options.adapters !== undefined) {
-        throw new ConfigError(`options.adapters is only for ${Object.keys(PRESET_ADAPTERS).join(', ')}, not ${name}`);
+      if (!adapters && options.adapters !== undefined) {
+        const withAdapters = listPresets().filter((candidate) => candidate.adapters !== undefined).map((candidate) => candidate.name);
+        throw new ConfigError(`options.adapters is only for ${withAdapters.join(', ')}, not ${name}`);
       }
       if (options.adapters !== undefined && !isPlainObject(options.adapters)) {
         throw new ConfigError(`options.adapters must be an object of adapter fields, got ${describeValue(options.adapters)}`);
       }
-      if (options.adapters !== undefined) checkKnownKeys('options.adapters', options.adapters as Record<string, unknown>, adapterKeys(PRESET_ADAPTERS[name]!));
+      if (options.adapters !== undefined) checkKnownKeys('options.adapters', options.adapters as Record<string, unknown>, adapterKeys(adapters!));
       createEstimator(name, estimatorOverrides(options) as Overrides);
     },
     async create(context): Promise<TrainingMethod> {
       const { workload } = context;
-      const adapters = PRESET_ADAPTERS[name];
       if (adapters) attachPresetAdapters(workload, adapters, context.options.adapters, context.seed);
       const estimator = buildEstimator(name, context);
       let state: EstimatorState = estimator.init(workload.params, { seed: context.seed });
@@ -112,5 +114,3 @@ export function zoMethod(name: string, description: string): MethodAdapter {
     },
   };
 }
-
-for (const preset of listPresets()) registerMethod(zoMethod(preset.name, preset.description));

@@ -15,6 +15,9 @@ import type { Preset } from '../types.ts';
 
 const script = 'AdaZeta large_models/run_all_large_exp.sh, Llama-2-7B [C]';
 
+/** The adapters AdaZeta trains: TT adapters after attn.proj and mlp.fc2 (Houlsby placement, spec §1.2). */
+export const ADAZETA_ADAPTERS: TTAdapterSpec = { kind: 'tt', ...TT_ADAPTER_DEFAULTS };
+
 export const adazeta: Preset = {
   name: 'adazeta',
   description: 'AdaZeta: ZO-SGD over tensor-train adapters only, Gaussian central difference averaged over an adaptive, capped query count',
@@ -31,7 +34,5 @@ export const adazeta: Preset = {
     'the runner should set stepsPerEpoch = ⌈train/batch⌉ and totalEpochs = steps·batch/train (β depends on E_tot)',
     'ĝ is the mean over the Q queries (not the sum); the logged loss is L(θ+εz) of the first query',
   ],
+  adapters: ADAZETA_ADAPTERS,
 };
-
-/** The adapters AdaZeta trains: TT adapters after attn.proj and mlp.fc2 (Houlsby placement, spec §1.2). */
-export const ADAZETA_ADAPTERS: TTAdapterSpec = { kind: 'tt', ...TT_ADAPTER_DEFAULTS };

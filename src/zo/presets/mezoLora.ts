@@ -10,6 +10,8 @@ import type { Preset } from '../types.ts';
 
 const table = 'MeZO Table 16, OPT MeZO-LoRA grid [P]';
 
+export const MEZO_LORA_ADAPTERS: LoraAdapterSpec = { kind: 'lora', ...LORA_DEFAULTS };
+
 export const mezoLora: Preset = {
   name: 'mezo-lora',
   description: 'MeZO-LoRA: MeZO (SPSA, Gaussian, seed trick, ZO-SGD) over LoRA factors on q and v only',
@@ -20,6 +22,6 @@ export const mezoLora: Preset = {
     eps: { value: 1e-2, source: table },
   },
   notes: ['perturbs only trainable parameters: attach MEZO_LORA_ADAPTERS (LoRA r 8, α 16 on q and v, group adapter) first'],
+  adapters: MEZO_LORA_ADAPTERS,
 };
 
-export const MEZO_LORA_ADAPTERS: LoraAdapterSpec = { kind: 'lora', ...LORA_DEFAULTS };

@@ -1,0 +1,75 @@
+/**
+ * Estimators registered from outside: a preset a plug-in module registers after import is a method
+ * for runExperiment by name (config `plugins`), and every registry refuses a name it already holds.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import '../../src/experiment/builtins.ts';
+import { parseRunConfig } from '../../src/experiment/config.ts';
+import { methodAdapter, registeredMethods, registerMethod } from '../../src/experiment/method.ts';
+import { resolveRunConfig, resolveRunConfigWithPlugins } from '../../src/experiment/resolve.ts';
+import { runExperiment } from '../../src/experiment/runner.ts';
+import { registerWorkload } from '../../src/experiment/workload.ts';
+import { ConfigError } from '../../src/kernels/errors.ts';
+import { getPart, getPreset, registerPart, registerPreset } from '../../src/zo/index.ts';
+
+const PLUGIN = 'test/fixtures/plugins/rademacherForward.ts';
+const root = mkdtempSync(join(tmpdir(), 'zolo-plugins-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const blobs = { task: 'synthetic-blobs', model: 'linear', backend: 'cpu' };
+
+describe('plug-in presets', () => {
+  it('a preset not yet registered is not a method', () => {
+    expect(registeredMethods()).not.toContain('rademacher-forward');
+    expect(() => resolveRunConfig({ base: { ...blobs, method: 'rademacher-forward' } })).toThrow(/method must be one of .*got "rademacher-forward"/);
+  });
+
+  it('a missing plug-in module is a ConfigError naming the path', async () => {
+    const missing = resolveRunConfigWithPlugins({ base: { ...blobs, method: 'mezo' }, plugins: ['test/fixtures/plugins/absent.js'] });
+    await expect(missing).rejects.toThrow(ConfigError);
+    await expect(missing).rejects.toThrow(/plugins: plug-in module .*test\/fixtures\/plugins\/absent\.js does not exist/);
+  });
+
+  it('runExperiment imports config.plugins and runs the preset by name with its parts', async () => {
+    const out = join(root, 'run');
+    const config = parseRunConfig({ ...blobs, method: 'rademacher-forward', plugins: [PLUGIN], steps: 6, checkpointEvery: 0, out });
+    const { summary } = await runExperiment(config);
+    expect(summary.method).toBe('rademacher-forward');
+    expect(summary.family).toBe('zo');
+    expect(summary.steps).toBe(6);
+    expect(registeredMethods()).toContain('rademacher-forward');
+    // the preset's default lr reaches the method adapter, like a built-in preset's
+    expect(methodAdapter('rademacher-forward').defaultLr).toBe(0.03);
+    const header = JSON.parse(readFileSync(join(out, 'zo-log.jsonl'), 'utf8').split('\n')[0]!).header;
+    expect(header.method).toBe('rademacher-forward');
+    expect(header.parts).toMatchObject({ perturbation: 'rademacher', difference: 'oneSided' });
+  });
+
+  it('a preset that trains adapters carries them; one that does not refuses options.adapters', () => {
+    expect(getPreset('mezo-lora').adapters?.kind).toBe('lora');
+    expect(getPreset('adazeta').adapters?.kind).toBe('tt');
+    expect(methodAdapter('mezo-lora').choosesTrainable).toBe(true);
+    expect(() => methodAdapter('rademacher-forward').checkOptions({ adapters: { rank: 2 } })).toThrow(/options\.adapters is only for .*mezo-lora.*, not rademacher-forward/);
+  });
+});
+
+describe('registries refuse a name they already hold', () => {
+  it('presets, including through a plug-in module', async () => {
+    expect(() => registerPreset(getPreset('mezo'))).toThrow(/an estimator preset named "mezo" is already registered/);
+    await expect(resolveRunConfigWithPlugins({ base: { ...blobs, method: 'mezo' }, plugins: ['test/fixtures/plugins/duplicateMezo.ts'] })).rejects.toThrow(
+      /an estimator preset named "mezo" is already registered/,
+    );
+  });
+
+  it('parts, methods and workloads', () => {
+    expect(() => registerPart(getPart('perturbation', 'gaussian'))).toThrow(/a perturbation named "gaussian" is already registered/);
+    expect(() => registerMethod(methodAdapter('zero-shot'))).toThrow(ConfigError);
+    expect(() => registerMethod(methodAdapter('zero-shot'))).toThrow(/a method named "zero-shot" is already registered/);
+    // a ZO preset is a method already, so no adapter may take its name
+    expect(() => registerMethod(methodAdapter('mezo'))).toThrow(/"mezo" cannot be registered: an estimator preset of that name/);
+    expect(() => registerWorkload('synthetic-blobs', () => Promise.reject(new Error('never built')))).toThrow(/a task named "synthetic-blobs" is already registered/);
+  });
+});
