@@ -33,7 +33,7 @@ import { ConfigError } from '../kernels/errors.ts';
 import { createBackend } from '../kernels/registry.ts';
 import { MEMORY_CATEGORIES, MemoryLedger, type ByteCounts } from '../tensor/ledger.ts';
 import { Engine } from '../tensor/tensor.ts';
-import { loadPlugins } from './plugins.ts';
+import { loadPlugins, resolvePluginPaths } from './plugins.ts';
 import { checkTrainableAllowed, parseRunConfig, resolvedSelectBy, type RunConfig } from './config.ts';
 import { readCheckpoint, writeCheckpoint, writeFileAtomic } from './checkpoint.ts';
 import type { SafetensorsEntry } from '../nn/safetensors.ts';
@@ -224,8 +224,10 @@ export function readRunConfig(dir: string): RunConfig {
   return parseRunConfig(JSON.parse(readFileSync(path, 'utf8')), path);
 }
 
-export async function runExperiment(config: RunConfig, options: RunOptions = {}): Promise<RunResult> {
+export async function runExperiment(input: RunConfig, options: RunOptions = {}): Promise<RunResult> {
   const progress = options.progress ?? silentProgress;
+  // absolute, so the saved config.json names the same modules from any working directory
+  const config = { ...input, plugins: resolvePluginPaths(input.plugins) };
   await loadPlugins(config.plugins);
   const adapter = methodAdapter(config.method);
   checkTrainableAllowed(config, adapter.choosesTrainable === true);

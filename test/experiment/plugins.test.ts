@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/experiment/builtins.ts';
 import { parseRunConfig } from '../../src/experiment/config.ts';
@@ -45,6 +45,7 @@ describe('plug-in presets', () => {
     expect(methodAdapter('rademacher-forward').defaultLr).toBe(0.03);
     const header = JSON.parse(readFileSync(join(out, 'zo-log.jsonl'), 'utf8').split('\n')[0]!).header;
     expect(header.method).toBe('rademacher-forward');
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).plugins).toEqual([resolve(PLUGIN)]);
     expect(header.parts).toMatchObject({ perturbation: 'rademacher', difference: 'oneSided' });
   });
 
