@@ -22,13 +22,13 @@ export function pluginBaseDir(file: string): string {
 }
 
 /**
- * Imports each module once (the module cache makes a repeated import a no-op, so loading the same
+ * Imports each module (relative paths against the working directory) once (the module cache makes a repeated import a no-op, so loading the same
  * plug-in for every run of a suite registers its names once). A missing file is a ConfigError
  * naming the field and the path; an error thrown while the module registers (a duplicate name)
  * propagates with its own message.
  */
-export async function loadPlugins(paths: readonly string[], field = 'plugins', baseDir?: string): Promise<void> {
-  for (const path of resolvePluginPaths(paths, baseDir)) {
+export async function loadPlugins(paths: readonly string[], field = 'plugins'): Promise<void> {
+  for (const path of resolvePluginPaths(paths)) {
     if (!existsSync(path)) throw new ConfigError(`${field}: plug-in module ${path} does not exist`);
     await import(pathToFileURL(path).href);
   }
