@@ -42,11 +42,11 @@ function assertWellFormedSvg(svg: string): void {
 
 describe('suite plans', () => {
   it('expands entries × grid points × seeds, each validated, with unique folders', () => {
-    const plan = planSuite(parseSuite(smallSuite), '/x', knownNames());
+    const plan = planSuite(parseSuite(smallSuite), 'x', knownNames());
     expect(plan.map((run) => run.id)).toEqual([
       'zero-shot-s0', 'zero-shot-s1', 'mezo-lr=0.01-s0', 'mezo-lr=0.01-s1', 'mezo-lr=0.03-s0', 'mezo-lr=0.03-s1', 'sgd-s0', 'sgd-s1', 'nan-s0', 'nan-s1',
     ]);
-    expect(plan[2]!.config).toMatchObject({ method: 'mezo', lr: 0.01, seed: 0, steps: 20, out: '/x/runs/mezo-lr=0.01-s0' });
+    expect(plan[2]!.config).toMatchObject({ method: 'mezo', lr: 0.01, seed: 0, steps: 20, out: join('x', 'runs', 'mezo-lr=0.01-s0') });
     expect(plan[2]!.group).toBe('MeZO (lr=0.01)');
   });
 
@@ -59,15 +59,15 @@ describe('suite plans', () => {
         { label: 'SGD', method: 'fixture-sgd', selectBy: 'last', grid: { trainable: [['head.bias'], null] } },
       ],
     };
-    const plan = planSuite(parseSuite(recipe), '/x', knownNames());
+    const plan = planSuite(parseSuite(recipe), 'x', knownNames());
     expect(plan[0]!.config).toMatchObject({ lrSchedule: 'step', lrStepEvery: 10, lrStepFactor: 0.5, lrWarmup: 2, selectBy: 'val-loss', divergeFactor: 8, accuracyTargets: [0.7], trainable: ['head'] });
     expect(plan.filter((run) => run.config.method === 'fixture-sgd').map((run) => run.config.trainable)).toEqual([['head.bias'], ['head.bias'], null, null]);
     const refused = { ...recipe, runs: [{ label: 'LoRA', method: 'mezo-lora', trainable: ['head'] }] };
-    expect(() => planSuite(parseSuite(refused), '/x', knownNames())).toThrow('runs[0] (LoRA).trainable must be null for method mezo-lora');
+    expect(() => planSuite(parseSuite(refused), 'x', knownNames())).toThrow('runs[0] (LoRA).trainable must be null for method mezo-lora');
   });
 
   it('names the entry and the field of a bad run', () => {
-    const bad = (runs: unknown[]) => () => planSuite(parseSuite({ ...smallSuite, runs }), '/x', knownNames());
+    const bad = (runs: unknown[]) => () => planSuite(parseSuite({ ...smallSuite, runs }), 'x', knownNames());
     expect(bad([{ label: 'A', method: 'mezo', steps: -1 }])).toThrow('runs[0] (A).steps must be an integer ≥ 0');
     expect(bad([{ label: 'A', method: 'mezzo' }])).toThrow('runs[0] (A).method must be one of');
     expect(bad([{ label: 'A', method: 'mezo', stpes: 3 }])).toThrow('runs[0] (A): unknown key "stpes"');

@@ -11,7 +11,7 @@ import { captureCommand } from '../cli/captureCommand.ts';
 import { register } from '../../src/cli/replay.ts';
 import { readSafetensors, writeSafetensors } from '../../src/nn/safetensors.ts';
 import type { ParamStore } from '../../src/tensor/index.ts';
-import { createEstimator, zoLogHeader, zoLogStep } from '../../src/zo/index.ts';
+import { createEstimator, zoLogHeader, zoLogStep, type Estimator } from '../../src/zo/index.ts';
 import { diagonalQuadratic, fixtureValues, makeStore } from './quadratic.ts';
 
 function store(): ParamStore {
@@ -32,6 +32,20 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
+/** Runs `steps` estimator steps on `params` and writes their log to DIR/zo-log.jsonl (header on step 0), as a run would. */
+async function writeZoLog(dir: string, estimator: Estimator, params: ParamStore, loss: (store: ParamStore) => Promise<number>, seed: number, steps: number): Promise<void> {
+  let state = estimator.init(params, { seed });
+  const lines: string[] = [];
+  for (let t = 0; t < steps; t++) {
+    const { state: next, record } = await estimator.step(state, { loss });
+    const line = zoLogStep(record);
+    if (t === 0) line.header = zoLogHeader(estimator, state, { start: 'start.safetensors' });
+    lines.push(JSON.stringify(line));
+    state = next;
+  }
+  writeFileSync(join(dir, 'zo-log.jsonl'), `${lines.join('\n')}\n`);
+}
+
 describe('zolo replay DIR', () => {
   it('rebuilds the final parameters from start.safetensors and zo-log.jsonl, bit for bit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zolo-replay-'));
@@ -39,16 +53,7 @@ describe('zolo replay DIR', () => {
     await writeParams(join(dir, 'start.safetensors'), params, '');
     const problem = diagonalQuadratic(fixtureValues(16, 93).map((x) => 2 + x), fixtureValues(16, 94));
     const estimator = createEstimator('lozo-m', { lr: 0.01, rank: 2, interval: 3 });
-    let state = estimator.init(params, { seed: 6 });
-    const lines: string[] = [];
-    for (let t = 0; t < 8; t++) {
-      const { state: next, record } = await estimator.step(state, { loss: problem.loss });
-      const line = zoLogStep(record);
-      if (t === 0) line.header = zoLogHeader(estimator, state, { start: 'start.safetensors' });
-      lines.push(JSON.stringify(line));
-      state = next;
-    }
-    writeFileSync(join(dir, 'zo-log.jsonl'), `${lines.join('\n')}\n`);
+    await writeZoLog(dir, estimator, params, problem.loss, 6, 8);
     await writeParams(join(dir, 'checkpoint.safetensors'), params, 'param/', { state: JSON.stringify({ step: 8 }) });
 
     const output = await zolo('replay', dir);
@@ -73,16 +78,7 @@ describe('zolo replay on the run\'s backend or another', () => {
     await writeParams(join(dir, 'start.safetensors'), params, '');
     const problem = diagonalQuadratic(fixtureValues(16, 95).map((x) => 2 + x), fixtureValues(16, 96));
     const estimator = createEstimator('mezo', { lr: 0.01 });
-    let state = estimator.init(params, { seed: 3 });
-    const lines: string[] = [];
-    for (let t = 0; t < 6; t++) {
-      const { state: next, record } = await estimator.step(state, { loss: problem.loss });
-      const line = zoLogStep(record);
-      if (t === 0) line.header = zoLogHeader(estimator, state, { start: 'start.safetensors' });
-      lines.push(JSON.stringify(line));
-      state = next;
-    }
-    writeFileSync(join(dir, 'zo-log.jsonl'), `${lines.join('\n')}\n`);
+    await writeZoLog(dir, estimator, params, problem.loss, 3, 6);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ method: 'mezo', backend }));
     const values = await params.snapshot();
     const w = values.get('w')!;
