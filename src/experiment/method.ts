@@ -10,7 +10,7 @@
  * random must derive from (seed, step) or live in the saved state.
  */
 import { ConfigError } from '../kernels/errors.ts';
-import { listPresets, type Preset } from '../zo/index.ts';
+import { listPresets, type LoggedStep, type Preset } from '../zo/index.ts';
 import { zoMethod } from './methods/zo.ts';
 import type { Batch, EvalResult, EvalSplit, Workload } from './workload.ts';
 
@@ -52,6 +52,12 @@ export interface TrainingMethod {
   forwardPassesAt?(step: number): number;
   saveState(): Promise<MethodState>;
   loadState(state: MethodState): void;
+  /**
+   * Re-applies step `logged.step` from the run's log without a forward pass, exactly as the live
+   * step changed the parameters and state (ZO: its seeds and projected gradients), so a replica
+   * that joins a run late reaches the run's state. Absent for methods whose steps need data.
+   */
+  followLogged?(logged: LoggedStep): Promise<void>;
   /**
    * A baseline's own predictions replace the model's: the runner evaluates through this instead of
    * the workload (same contract: the first `size` examples of the split, 0 = all).

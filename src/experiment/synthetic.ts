@@ -109,6 +109,14 @@ export async function createBlobsWorkload(request: WorkloadRequest): Promise<Wor
       logits.dispose();
       return loss;
     },
+    async exampleLosses(batch: Batch): Promise<Float32Array> {
+      const split = gather(data.train, batch, d);
+      const { input, logits } = logitsOf(split, batch.length);
+      const losses = await ops.crossEntropyRowValues(logits, split.labels);
+      input.dispose();
+      logits.dispose();
+      return losses;
+    },
     async lossAndGradients(batch: Batch, onParamGrad?: ParamGradCallback): Promise<LossAndGradients> {
       const rows = batch.length;
       const split = gather(data.train, batch, d);

@@ -1,0 +1,122 @@
+/**
+ * Data-parallel ZO on a private redis-server: a coordinator (zolo run --replicas) and replicas in
+ * this process, on the cpu backend and the synthetic-blobs task, against single-process runs of the
+ * same config. Bit-for-bit equality is the claim, so parameters are compared as raw bytes.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../src/experiment/builtins.ts';
+import { parseRunConfig, type RunConfig } from '../../src/experiment/config.ts';
+import { readMetrics } from '../../src/experiment/results.ts';
+import { runExperiment } from '../../src/experiment/runner.ts';
+import { RedisUnavailable } from '../../src/distributed/errors.ts';
+import { REPLICA_MODEL, runReplica } from '../../src/distributed/replica.ts';
+import { REPLICAS_LOG, runReplicated } from '../../src/distributed/replicatedRun.ts';
+import { decodeSafetensors } from '../../src/nn/safetensors.ts';
+import { freePort, startRedisServer, type RedisServer } from './redisServer.ts';
+
+let redis: RedisServer;
+const root = mkdtempSync(join(tmpdir(), 'zolo-dp-'));
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const HEARTBEAT_MS = 1_500;
+
+function config(method: string, out: string, extra: Record<string, unknown> = {}): RunConfig {
+  return parseRunConfig({
+    method, task: 'synthetic-blobs', model: 'linear', backend: 'cpu', steps: 12, batchSize: 16, seed: 7,
+    lr: 0.05, checkpointEvery: 4, evalInterval: 0, out, ...extra,
+  });
+}
+
+/** Every parameter of a safetensors file as raw bytes, by name. */
+function parameterBytes(path: string): Map<string, string> {
+  const { tensors } = decodeSafetensors(readFileSync(path), path);
+  return new Map([...tensors].map(([name, entry]) => [name, Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength).toString('hex')]));
+}
+
+const trainLosses = (dir: string): (number | null)[] => readMetrics(dir).map((line) => line.trainLoss);
+
+describe('data-parallel ZO over Redis', () => {
+  for (const [method, options] of [['mezo', {}], ['lozo', { options: { interval: 5 } }]] as const) {
+    it(`2-replica ${method} ends with the single-process weights, bit for bit`, async () => {
+      const single = await runExperiment(config(method, join(root, `${method}-single`), options));
+      const group = `${method}-pair`;
+      const [coordinated, replica] = await Promise.all([
+        runReplicated(config(method, join(root, `${method}-coordinator`), options), { target: { url: redis.url }, replicas: 2, group, heartbeatMs: HEARTBEAT_MS, joinTimeoutMs: 60_000 }),
+        runReplica({ target: { url: redis.url }, group, out: join(root, `${method}-replica`), waitMs: 60_000 }),
+      ]);
+      expect(coordinated.summary.steps).toBe(12);
+      expect(replica.stop.reason).toBe('completed');
+      expect(replica.step).toBe(12);
+      const expected = parameterBytes(join(single.dir, 'model.safetensors'));
+      expect(parameterBytes(join(coordinated.dir, 'model.safetensors'))).toEqual(expected);
+      expect(parameterBytes(join(replica.dir, REPLICA_MODEL))).toEqual(expected);
+      // every step's loss (the fold of both replicas' rows) is the single-process loss
+      expect(trainLosses(coordinated.dir)).toEqual(trainLosses(single.dir));
+      // the zo-log (seeds, projected gradients) is the same trajectory
+      expect(readFileSync(join(coordinated.dir, 'zo-log.jsonl'), 'utf8')).toBe(readFileSync(join(single.dir, 'zo-log.jsonl'), 'utf8'));
+      // per step only per-example losses crossed: far below one float32 copy of the 34 parameters per replica
+      expect(coordinated.traffic.steps).toBe(12);
+    });
+  }
+
+  it('drops a replica that stops, redistributes its rows, and lets it rejoin: it replays to identical weights', async () => {
+    const steps = 40;
+    const single = await runExperiment(config('mezo', join(root, 'rejoin-single'), { steps }));
+    const group = 'rejoin';
+    const out = join(root, 'rejoin-replica');
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const coordinator = runReplicated(config('mezo', join(root, 'rejoin-coordinator'), { steps }), {
+      target: { url: redis.url }, replicas: 2, group, heartbeatMs: HEARTBEAT_MS, joinTimeoutMs: 60_000,
+      // hold the run at step 20 until the restarted replica has joined
+      beforeStep: (step) => (step === 20 ? gate : Promise.resolve()),
+    });
+    // the first replica dies after step 10 (its last checkpoint is at step 8)
+    await expect(runReplica({ target: { url: redis.url }, group, out, waitMs: 60_000, afterStep: (step) => {
+      if (step === 10) throw new Error('simulated crash');
+    } })).rejects.toThrow('simulated crash');
+    const restarted = runReplica({ target: { url: redis.url }, group, out, waitMs: 60_000 });
+    // release the coordinator once the restarted replica has asked to join (from its step-8 checkpoint)
+    const client = new Redis(redis.url);
+    const joinedAgain = async (): Promise<boolean> => {
+      const entries = await client.xrevrange(`zolo:dp:${group}:events`, '+', '-', 'COUNT', 100);
+      return entries.some(([, fields]) => fields[1] === JSON.stringify({ kind: 'join', rank: 1, fromStep: 8 }));
+    };
+    for (let tries = 0; tries < 600 && !(await joinedAgain()); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+    client.disconnect();
+    release();
+    const [coordinated, rejoined] = await Promise.all([coordinator, restarted]);
+    const expected = parameterBytes(join(single.dir, 'model.safetensors'));
+    expect(parameterBytes(join(coordinated.dir, 'model.safetensors'))).toEqual(expected);
+    expect(parameterBytes(join(rejoined.dir, REPLICA_MODEL))).toEqual(expected);
+    expect(trainLosses(coordinated.dir)).toEqual(trainLosses(single.dir));
+    const events = readFileSync(join(coordinated.dir, REPLICAS_LOG), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { event: string; rank?: number; step?: number });
+    const dropped = events.find((event) => event.event === 'dropped');
+    expect(dropped).toMatchObject({ rank: 1, step: 10 });
+    const rejoinedAt = events.filter((event) => event.event === 'joined' && event.rank === 1).map((event) => event.step!);
+    // admitted again before the gate at step 20; it resumed from its step-8 checkpoint and replayed the log up to its admission
+    expect(rejoinedAt.length).toBe(2);
+    expect(rejoinedAt[1]).toBeGreaterThan(10);
+    expect(rejoinedAt[1]).toBeLessThanOrEqual(20);
+    expect(rejoined.replayed).toBe(rejoinedAt[1]! - 8);
+    expect(rejoined.traffic.steps).toBe(steps - rejoinedAt[1]!);
+  });
+
+  it('fails at once with a clear error when Redis is down', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const started = performance.now();
+    await expect(runReplicated(config('mezo', join(root, 'down')), { target: { url, connectTimeoutMs: 2_000 }, replicas: 2 })).rejects.toThrow(RedisUnavailable);
+    await expect(runReplica({ target: { url, connectTimeoutMs: 2_000 }, group: 'x' })).rejects.toThrow(/cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+});
