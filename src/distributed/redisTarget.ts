@@ -102,14 +102,16 @@ export function bullmqConnection(target: RedisTarget, options: { blocking?: bool
 export async function openRedis(target: RedisTarget, options: { blocking?: boolean; name?: string } = {}): Promise<Redis> {
   const base = redisOptions(target, options);
   const client = new Redis({ ...base, lazyConnect: true, retryStrategy: () => null, ...(options.name ? { connectionName: options.name } : {}) });
-  // an 'error' event without a listener would crash the process; failures surface through connect()
-  client.on('error', () => {});
+  // the socket's error (ECONNREFUSED, ENOTFOUND, a TLS failure) says more than connect()'s rejection
+  let socketError: NodeJS.ErrnoException | null = null;
+  client.on('error', (error: NodeJS.ErrnoException) => (socketError ??= error));
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
     client.disconnect();
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const cause = socketError ?? (error as NodeJS.ErrnoException);
+    const reason = cause.code ?? cause.message;
     throw new RedisUnavailable(
       `cannot reach Redis at ${maskedUrl(target.url)} (${reason}) within ${base.connectTimeout} ms; start redis-server there, or pass the right --queue URL (password, rediss:// and --tls-* for TLS)`,
     );

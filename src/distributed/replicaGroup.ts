@@ -114,9 +114,12 @@ export class ReplicaGroup {
   layoutAt(step: number, point: number, batchSize: number): RowRange[] {
     const members = this.stepMembers.get(step);
     if (!members) throw new ReplicaError(`no member list for step ${step} (the coordinator announces every step before it runs)`);
-    let layout = shardLayout(batchSize, members);
+    let remaining = members;
+    let layout = shardLayout(batchSize, remaining);
     for (const drop of this.drops) {
-      if (drop.step === step && drop.point <= point && layout.some((range) => range.rank === drop.rank)) layout = withoutRank(layout, drop.rank);
+      if (drop.step !== step || drop.point > point || !remaining.includes(drop.rank)) continue;
+      layout = withoutRank(layout, remaining, drop.rank);
+      remaining = remaining.filter((rank) => rank !== drop.rank);
     }
     return layout;
   }

@@ -32,9 +32,12 @@ export function shardLayout(batchSize: number, members: readonly number[]): RowR
   return split(0, batchSize, members);
 }
 
-/** `layout` after `dropped` leaves: its ranges re-split among the remaining members, in rank order. */
-export function withoutRank(layout: readonly RowRange[], dropped: number): RowRange[] {
-  const remaining = [...new Set(layout.map((range) => range.rank))].filter((rank) => rank !== dropped).sort((a, b) => a - b);
+/**
+ * `layout` of `members` after `dropped` leaves: its ranges re-split among the remaining members
+ * (those without rows so far included), in rank order.
+ */
+export function withoutRank(layout: readonly RowRange[], members: readonly number[], dropped: number): RowRange[] {
+  const remaining = members.filter((rank) => rank !== dropped);
   if (remaining.length === 0) throw new ConfigError(`rank ${dropped} cannot be dropped: no other member is left to compute its rows`);
   return layout.flatMap((range) => (range.rank === dropped ? split(range.start, range.count, remaining) : [range]));
 }
