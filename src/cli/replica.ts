@@ -13,7 +13,7 @@ interface ReplicaFlags extends RedisFlags {
   rank?: number;
   out?: string;
   plugin: string[];
-  wait: number;
+  wait?: number;
 }
 
 export function register(program: Command): void {
@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .option('--rank <r>', 'the rank to take, 1 … replicas − 1 (default: the first free one)', integerFlag('--rank', 1))
     .option('--out <dir>', "this replica's folder: its checkpoints and final parameters (default runs/replica-<group>-r<rank>)")
     .option('--plugin <module>', "a plug-in module the group's config may name (repeatable)", collect, [] as string[])
-    .option('--wait <seconds>', 'how long to wait for the coordinator to start', secondsFlag('--wait'), DEFAULT_WAIT_MS)
+    .option('--wait <seconds>', `how long to wait for the coordinator to start (default ${DEFAULT_WAIT_MS / 1000})`, secondsFlag('--wait'))
     .action(async (options: ReplicaFlags) => {
       await loadPlugins(options.plugin, '--plugin');
       const result = await runReplica({
@@ -32,7 +32,7 @@ export function register(program: Command): void {
         ...(options.rank !== undefined ? { rank: options.rank } : {}),
         ...(options.out ? { out: options.out } : {}),
         plugins: options.plugin,
-        waitMs: options.wait,
+        waitMs: options.wait ?? DEFAULT_WAIT_MS,
         progress: runProgress(),
       });
       const perStep = result.traffic.steps > 0 ? `; ${Math.round(result.traffic.sent / result.traffic.steps)} B sent, ${Math.round(result.traffic.received / result.traffic.steps)} B received per step` : '';

@@ -44,8 +44,8 @@ export function addRunConfigOptions(command: Command): Command {
 interface ReplicaRunFlags extends RedisFlags {
   replicas?: number;
   group?: string;
-  heartbeatTimeout: number;
-  joinTimeout: number;
+  heartbeatTimeout?: number;
+  joinTimeout?: number;
 }
 
 type RunFlags = Record<string, unknown> & { set: string[]; plugin: string[]; config?: string; resume?: string | boolean } & ReplicaRunFlags;
@@ -60,8 +60,8 @@ function replication(options: RunFlags): Omit<ReplicatedRunOptions, keyof RunOpt
     target: redisTargetOf(options),
     replicas: checkReplicaCount(options.replicas),
     ...(options.group ? { group: options.group } : {}),
-    heartbeatMs: options.heartbeatTimeout,
-    joinTimeoutMs: options.joinTimeout,
+    heartbeatMs: options.heartbeatTimeout ?? DEFAULT_HEARTBEAT_MS,
+    joinTimeoutMs: options.joinTimeout ?? DEFAULT_JOIN_TIMEOUT_MS,
   };
 }
 
@@ -85,8 +85,8 @@ export function register(program: Command): void {
   addRedisFlags(command, false)
     .option('--replicas <n>', 'data-parallel ZO: this run and n − 1 `zolo replica` processes split every batch (needs --queue)', integerFlag('--replicas', 2))
     .option('--group <name>', 'with --replicas: the replica group\'s name on Redis (default: the run folder\'s name)')
-    .option('--heartbeat-timeout <seconds>', 'with --replicas: a replica silent this long is dropped and its rows go to the others', secondsFlag('--heartbeat-timeout'), DEFAULT_HEARTBEAT_MS)
-    .option('--join-timeout <seconds>', 'with --replicas: how long the first step waits for every replica to join', secondsFlag('--join-timeout'), DEFAULT_JOIN_TIMEOUT_MS);
+    .option('--heartbeat-timeout <seconds>', `with --replicas: a replica silent this long is dropped and its rows go to the others (default ${DEFAULT_HEARTBEAT_MS / 1000})`, secondsFlag('--heartbeat-timeout'))
+    .option('--join-timeout <seconds>', `with --replicas: how long the first step waits for every replica to join (default ${DEFAULT_JOIN_TIMEOUT_MS / 1000})`, secondsFlag('--join-timeout'));
   command.action(async (options: RunFlags) => {
     const replicated = replication(options);
     const { queue: _queue, tlsCa: _ca, tlsCert: _cert, tlsKey: _key, replicas: _replicas, group: _group, heartbeatTimeout: _heartbeat, joinTimeout: _join, ...runFlags } = options;

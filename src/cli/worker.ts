@@ -12,7 +12,7 @@ interface WorkerFlags extends RedisFlags {
   name?: string;
   concurrency: number;
   workDir: string;
-  stallTimeout: number;
+  stallTimeout?: number;
   maxStalls: number;
   plugin: string[];
   workerName?: string;
@@ -21,11 +21,11 @@ interface WorkerFlags extends RedisFlags {
 
 export function register(program: Command): void {
   const command = program.command('worker').description(commandDescription('worker'));
-  addRedisFlags(command, false)
+  addRedisFlags(command, true)
     .option('--name <queue>', 'serve this suite queue only (default: every suite being collected on this Redis)')
     .option('--concurrency <n>', 'runs at a time, each in its own process', integerFlag('--concurrency', 1), 1)
     .option('--work-dir <dir>', 'where runs are written (WORKDIR/<queue>/<run id>); a folder every worker mounts lets a retried run resume', DEFAULT_WORK_DIR)
-    .option('--stall-timeout <seconds>', 'a job whose worker stops renewing its lock this long goes back to the queue', secondsFlag('--stall-timeout'), DEFAULT_STALL_TIMEOUT_MS)
+    .option('--stall-timeout <seconds>', `a job whose worker stops renewing its lock this long goes back to the queue (default ${DEFAULT_STALL_TIMEOUT_MS / 1000})`, secondsFlag('--stall-timeout'))
     .option('--max-stalls <n>', 'times a job may go back to the queue after a stall before it fails', integerFlag('--max-stalls', 0), DEFAULT_MAX_STALLS)
     .option('--plugin <module>', 'a plug-in module jobs may name (repeatable); jobs naming any other are rejected', collect, [] as string[])
     .option('--worker-name <name>', 'the name jobs and the suite progress show (default <host>-<pid>)')
@@ -42,7 +42,7 @@ export function register(program: Command): void {
         concurrency: options.concurrency,
         workDir: options.workDir,
         plugins: options.plugin,
-        stallTimeoutMs: options.stallTimeout,
+        stallTimeoutMs: options.stallTimeout ?? DEFAULT_STALL_TIMEOUT_MS,
         maxStalls: options.maxStalls,
         ...(options.workerName ? { name: options.workerName } : {}),
       });

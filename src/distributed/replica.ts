@@ -178,7 +178,7 @@ export async function runReplica(options: ReplicaOptions): Promise<ReplicaResult
     const note = (event: Record<string, unknown>): void => {
       process.stderr.write(`[replica ${rank}] ${JSON.stringify(event)}\n`);
     };
-    const group = new ReplicaGroup(channel, rank, meta.heartbeatMs, note, token);
+    const group = new ReplicaGroup(channel, rank, meta.heartbeatMs, note, lease, token);
     const engine = new Engine(backend, new MemoryLedger());
     workload = await createWorkload({ task: config.task, model: config.model, taskOptions: config.taskOptions, seed: config.seed, engine });
     if (config.trainable !== null) applyTrainable(workload.params, config.trainable);
@@ -233,7 +233,7 @@ export async function runReplica(options: ReplicaOptions): Promise<ReplicaResult
       if (!Number.isFinite(result.loss)) continue;
       state.step++;
       stepsTaken++;
-      progress.step(state.step, { loss: result.loss, forwardPasses: 0 });
+      progress.step(state.step, { loss: result.loss, forwardPasses: group.evaluations });
       if (config.checkpointEvery > 0 && state.step % config.checkpointEvery === 0) await saveReplicaCheckpoint(checkpointPath, name, rank, state, workload, method);
       options.afterStep?.(state.step);
     }

@@ -18,6 +18,7 @@
 import { meanOfRowLosses } from '../tensor/ops.ts';
 import type { Batch } from '../experiment/workload.ts';
 import { ReplicaError } from './errors.ts';
+import type { Lease } from './heartbeat.ts';
 import type { ReplicaChannel } from './replicaChannel.ts';
 import { decodeLosses, encodeLosses, type DropMessage, type JoinMessage, type LossesMessage, type ReplicaMessage, type StepMessage, type StopMessage } from './replicaProtocol.ts';
 import { shardLayout, withoutRank, type RowRange } from './shards.ts';
@@ -38,9 +39,10 @@ export class ReplicaGroup {
   private members: number[] = [COORDINATOR_RANK];
   private readonly dropRequested = new Set<string>();
   stopped: StopMessage | null = null;
+  /** batch losses computed with the group: the run's training forward passes this member took part in. */
+  evaluations = 0;
   private step = -1;
   private point = 0;
-  private lastLivenessCheck = 0;
   /** how long a wait blocks before the heartbeats are looked at. */
   readonly pollMs: number;
 
@@ -49,6 +51,8 @@ export class ReplicaGroup {
     readonly rank: number,
     readonly heartbeatMs: number,
     private readonly note: (event: GroupNote) => void,
+    /** this member's rank lease: once another process holds it, this one must stop. */
+    private readonly lease: Lease,
     /** replicas: the coordinator's lease token when they joined; another token means it restarted. */
     private readonly coordinatorToken: string | null = null,
   ) {
@@ -59,9 +63,14 @@ export class ReplicaGroup {
     return this.rank === COORDINATOR_RANK;
   }
 
-  /** Files what arrived on the stream, waiting up to `blockMs` for the first entry. */
-  async pump(blockMs: number): Promise<void> {
-    for (const message of await this.channel.read(blockMs)) this.file(message);
+  /** Files what arrived on the stream, waiting up to `blockMs` for the first entry; returns how many arrived. */
+  async pump(blockMs: number): Promise<number> {
+    if (this.lease.lost) {
+      throw new ReplicaError(`rank ${this.rank}'s lease was taken over by another process (this one went without a heartbeat for ${this.heartbeatMs} ms); it stops`);
+    }
+    const messages = await this.channel.read(blockMs);
+    for (const message of messages) this.file(message);
+    return messages.length;
   }
 
   private file(message: ReplicaMessage): void {
@@ -131,6 +140,7 @@ export class ReplicaGroup {
   async batchLoss(batch: Batch, compute: (rows: Batch) => Promise<Float32Array>): Promise<number> {
     const step = this.step;
     const point = this.point++;
+    this.evaluations++;
     const size = batch.length;
     const rows = new Float32Array(size);
     const bits = new Uint32Array(rows.buffer);
@@ -169,15 +179,12 @@ export class ReplicaGroup {
       this.pending.delete(key);
       if (missing === 0) return meanOfRowLosses(rows, null);
       if (this.stopped) throw new ReplicaError(`the coordinator ended the run at step ${this.stopped.step} (${this.stopped.reason}): ${this.stopped.message}`);
-      await this.pump(this.pollMs);
-      await this.checkLiveness(step, point, size, covered);
+      // heartbeats are looked at only after a wait in which nothing arrived: never on the hot path
+      if ((await this.pump(this.pollMs)) === 0) await this.checkLiveness(step, point, size, covered);
     }
   }
 
   private async checkLiveness(step: number, point: number, size: number, covered: Uint8Array): Promise<void> {
-    const now = performance.now();
-    if (now - this.lastLivenessCheck < this.pollMs) return;
-    this.lastLivenessCheck = now;
     if (!this.isCoordinator) return this.checkCoordinator();
     const silent = new Set<number>();
     for (const range of this.layoutAt(step, point, size)) {
@@ -238,9 +245,10 @@ export class ReplicaGroup {
     for (;;) {
       const next = this.controls.shift();
       if (next) return next;
+      const arrived = await this.pump(this.pollMs);
+      if (this.controls.length > 0) continue;
       await idle();
-      await this.pump(this.pollMs);
-      if (this.controls.length === 0) await this.checkCoordinator();
+      if (arrived === 0) await this.checkCoordinator();
     }
   }
 

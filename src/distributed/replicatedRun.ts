@@ -91,7 +91,7 @@ export async function runReplicated(input: RunConfig, options: ReplicatedRunOpti
     if (!lease) throw new ReplicaError(`group ${name} already has a live coordinator (rank 0 is taken); choose another --group, or stop that run first`);
     // a new session: nothing of an earlier one may be read as this one's
     await commands.del(keys.meta, keys.events);
-    const group = new ReplicaGroup(channel, COORDINATOR_RANK, heartbeatMs, log);
+    const group = new ReplicaGroup(channel, COORDINATOR_RANK, heartbeatMs, log, lease);
     let kernels = '';
     let started = false;
     let stepStart: WireBytes = channel.wireBytes();

@@ -84,14 +84,23 @@ describe('data-parallel ZO over Redis', () => {
     await expect(runReplica({ target: { url: redis.url }, group, out, waitMs: 60_000, afterStep: (step) => {
       if (step === 6) throw new Error('simulated crash');
     } })).rejects.toThrow('simulated crash');
+    const client = new Redis(redis.url);
+    const published = async (kind: string, match: (message: Record<string, unknown>) => boolean): Promise<void> => {
+      for (let tries = 0; tries < 600; tries++) {
+        const entries = await client.xrevrange(`zolo:dp:${group}:events`, '+', '-', 'COUNT', 100);
+        if (entries.some(([, fields]) => {
+          const message = JSON.parse(fields[1]!) as Record<string, unknown>;
+          return message.kind === kind && match(message);
+        })) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`no ${kind} message on the stream`);
+    };
+    // the coordinator notices the silent replica and drops it, then goes on alone
+    await published('drop', (message) => message.rank === 1);
     const restarted = runReplica({ target: { url: redis.url }, group, out, waitMs: 60_000 });
     // release the coordinator once the restarted replica has asked to join (from its step-4 checkpoint)
-    const client = new Redis(redis.url);
-    const joinedAgain = async (): Promise<boolean> => {
-      const entries = await client.xrevrange(`zolo:dp:${group}:events`, '+', '-', 'COUNT', 100);
-      return entries.some(([, fields]) => fields[1] === JSON.stringify({ kind: 'join', rank: 1, fromStep: 4 }));
-    };
-    for (let tries = 0; tries < 600 && !(await joinedAgain()); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await published('join', (message) => message.rank === 1 && message.fromStep === 4);
     client.disconnect();
     release();
     const [coordinated, rejoined] = await Promise.all([coordinator, restarted]);
@@ -101,7 +110,7 @@ describe('data-parallel ZO over Redis', () => {
     expect(trainLosses(coordinated.dir)).toEqual(trainLosses(single.dir));
     const events = readFileSync(join(coordinated.dir, REPLICAS_LOG), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { event: string; rank?: number; step?: number });
     const dropped = events.find((event) => event.event === 'dropped');
-    expect(dropped).toMatchObject({ rank: 1, step: 6 });
+    expect(dropped).toMatchObject({ rank: 1, step: 6, reason: `no heartbeat for ${HEARTBEAT_MS} ms` });
     const rejoinedAt = events.filter((event) => event.event === 'joined' && event.rank === 1).map((event) => event.step!);
     // admitted again by the gate at step 14; it resumed from its step-4 checkpoint and replayed the log up to its admission
     expect(rejoinedAt.length).toBe(2);
