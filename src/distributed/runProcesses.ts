@@ -27,8 +27,8 @@ export class RunProcesses {
   private async slot(): Promise<ChildProcess> {
     while (this.busy >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.busy++;
-    const reused = this.idle.pop();
-    if (reused) return reused;
+    // an idle child may have died since its last run
+    for (let reused = this.idle.pop(); reused; reused = this.idle.pop()) if (reused.connected) return reused;
     // no inherited execArgv: a test runner's or debugger's flags are not the run's
     const child = fork(ZOLO_BIN, ['worker', '--run-jobs'], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.children.add(child);
