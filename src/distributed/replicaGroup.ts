@@ -224,7 +224,7 @@ export class ReplicaGroup {
     for (;;) {
       for (const [rank, join] of this.joins) {
         this.joins.delete(rank);
-        if (!(await this.channel.alive(rank))) continue;
+        if (rank === COORDINATOR_RANK || !(await this.channel.alive(rank))) continue;
         if (!this.members.includes(rank)) this.members = [...this.members, rank].sort((a, b) => a - b);
         this.note({ event: 'joined', rank, step, fromStep: join.fromStep });
       }

@@ -79,7 +79,8 @@ export async function runReplicated(input: RunConfig, options: ReplicatedRunOpti
   const channel = await ReplicaChannel.open(options.target, name);
   const { keys, commands } = channel;
   let lease: Awaited<ReturnType<ReplicaChannel['takeRank']>> = null;
-  const log = (note: GroupNote): void => {
+  /** DIR/replicas.jsonl and, but for the traffic line, stderr. */
+  const record = (note: GroupNote): void => {
     if (existsSync(out)) appendFileSync(join(out, REPLICAS_LOG), `${JSON.stringify({ ...note, at: new Date().toISOString() })}\n`);
     if (note.event !== 'traffic') process.stderr.write(`[replicas] ${describeNote(note)}\n`);
   };
@@ -91,7 +92,7 @@ export async function runReplicated(input: RunConfig, options: ReplicatedRunOpti
     if (!lease) throw new ReplicaError(`group ${name} already has a live coordinator (rank 0 is taken); choose another --group, or stop that run first`);
     // a new session: nothing of an earlier one may be read as this one's
     await commands.del(keys.meta, keys.events);
-    const group = new ReplicaGroup(channel, COORDINATOR_RANK, heartbeatMs, log, lease);
+    const group = new ReplicaGroup(channel, COORDINATOR_RANK, heartbeatMs, record, lease);
     let kernels = '';
     let started = false;
     let stepStart: WireBytes = channel.wireBytes();
@@ -146,8 +147,8 @@ export async function runReplicated(input: RunConfig, options: ReplicatedRunOpti
   } finally {
     if (lease) {
       await endGroup(channel, name, lastStep, outcome).catch(() => {});
-      log({ event: 'stopped', step: lastStep, reason: outcome.reason, message: outcome.message });
-      log({ event: 'traffic', ...traffic, sentPerStep: traffic.steps ? traffic.sent / traffic.steps : null, receivedPerStep: traffic.steps ? traffic.received / traffic.steps : null });
+      record({ event: 'stopped', step: lastStep, reason: outcome.reason, message: outcome.message });
+      record({ event: 'traffic', ...traffic, sentPerStep: traffic.steps ? traffic.sent / traffic.steps : null, receivedPerStep: traffic.steps ? traffic.received / traffic.steps : null });
       await lease.release();
     }
     channel.close();
