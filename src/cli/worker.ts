@@ -21,7 +21,8 @@ interface WorkerFlags extends RedisFlags {
 
 export function register(program: Command): void {
   const command = program.command('worker').description(commandDescription('worker'));
-  addRedisFlags(command, true)
+  // --queue is checked in the action: the run processes a worker forks take this command without it
+  addRedisFlags(command, false)
     .option('--name <queue>', 'serve this suite queue only (default: every suite being collected on this Redis)')
     .option('--concurrency <n>', 'runs at a time, each in its own process', integerFlag('--concurrency', 1), 1)
     .option('--work-dir <dir>', 'where runs are written (WORKDIR/<queue>/<run id>); a folder every worker mounts lets a retried run resume', DEFAULT_WORK_DIR)

@@ -60,7 +60,8 @@ const untilTrue = async (what: string | (() => string), check: () => Promise<boo
 
 describe('queued suites', () => {
   it('two workers give the local suite\'s numbers; a worker killed mid-run loses its job to the other, nothing counted twice', async () => {
-    const local = await runSuite(suite(), { out: join(root, 'local') });
+    // the local reference runs alongside (slow-mezo mostly waits)
+    const localRun = runSuite(suite(), { out: join(root, 'local') });
     const target = { url: redis.url };
     const queueName = 'zolo-suite-test';
     const lines: string[] = [];
@@ -71,6 +72,9 @@ describe('queued suites', () => {
     let stderrOfA = '';
     workerA.stderr!.on('data', (chunk: Buffer) => (stderrOfA += chunk.toString()));
     const queue = new Queue(queueName, { connection: bullmqConnection(target) });
+    // worker B starts once A holds a job, so B's start overlaps A's run
+    await untilTrue(() => `worker A to take a job (its exit code: ${workerA.exitCode}; its log:\n${stderrOfA})`, async () => (await queue.getActiveCount()) > 0);
+    const workerB = await startSuiteWorker({ target, queueName, name: 'B', plugins: [slowPlugin], stallTimeoutMs: 2_000, workDir: join(root, 'B'), log: () => {} });
     let killedRun = '';
     await untilTrue(() => `worker A to be mid-run (its exit code: ${workerA.exitCode}; its log:\n${stderrOfA})`, async () => {
       for (const id of ['slow-s0', 'slow-s1']) {
@@ -88,7 +92,6 @@ describe('queued suites', () => {
     // its run process notices the lost parent and exits: no orphan keeps writing the run
     await untilTrue('worker A\'s run process to exit', async () => childrenOfA.every((pid) => spawnSync('kill', ['-0', String(pid)]).status !== 0), 30_000);
 
-    const workerB = await startSuiteWorker({ target, queueName, name: 'B', plugins: [slowPlugin], stallTimeoutMs: 2_000, workDir: join(root, 'B'), log: () => {} });
     let outcome: Awaited<typeof queued>;
     try {
       outcome = await queued;
@@ -97,6 +100,7 @@ describe('queued suites', () => {
       await queue.close();
     }
 
+    const local = await localRun;
     expect(outcome.failed).toEqual([]);
     expect(outcome.results.runs.map((run) => run.id).sort()).toEqual(local.results.runs.map((run) => run.id).sort());
     expect(numbers(outcome.results)).toEqual(numbers(local.results));
@@ -106,6 +110,11 @@ describe('queued suites', () => {
     expect(steps).toEqual(readMetrics(join(local.dir, 'runs', killedRun)).map((line) => line.step));
     expect(lines.at(-1)).toMatch(/^ {2}B\s+idle {2}· {2}\d+ done {2}· {2}0 failed$/);
     expect(existsSync(join(outcome.dir, 'report.md'))).toBe(true);
+
+    // --resume of the finished suite queues nothing (no worker is running now) and writes the same results
+    const resumed = await runQueuedSuite(suite(), { target, out: outcome.dir, resume: true, display: { show: () => {}, end: () => {} } });
+    expect([resumed.ran, resumed.skipped]).toEqual([0, 6]);
+    expect(numbers(resumed.results)).toEqual(numbers(local.results));
   });
 
   it('rejects a hostile job without running it, and without retries', async () => {
