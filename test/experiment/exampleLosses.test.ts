@@ -20,6 +20,7 @@ for (const [backendName, task, model, taskOptions, numRuns] of [
   ['cpu', 'synthetic-blobs', 'linear', {}, 60],
   ['wasm', 'synthetic-blobs', 'linear', {}, 60],
   ['cpu', 'spam', 'tiny', { seq: 24 }, 3],
+  ['wasm', 'spam', 'tiny', { seq: 24 }, 3],
 ] as const) {
   describe(`${task} on ${backendName}: per-example losses`, () => {
     let backend: Backend;
