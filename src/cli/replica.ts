@@ -19,7 +19,7 @@ interface ReplicaFlags extends RedisFlags {
 export function register(program: Command): void {
   const command = program.command('replica').description(commandDescription('replica'));
   addRedisFlags(command, true)
-    .option('--group <name>', 'the replica group to join (default: the only one running on this Redis)')
+    .option('--group <name>', 'the replica group to join (default: the only one whose coordinator is running; waits up to --wait for one)')
     .option('--rank <r>', 'the rank to take, 1 … replicas − 1 (default: the first free one)', integerFlag('--rank', 1))
     .option('--out <dir>', "this replica's folder: its checkpoints and final parameters (default runs/replica-<group>-r<rank>)")
     .option('--plugin <module>', "a plug-in module the group's config may name (repeatable)", collect, [] as string[])
