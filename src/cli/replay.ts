@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
-import { ConfigError, FormatError } from '../kernels/errors.ts';
+import { ConfigError, FormatError } from '../errors.ts';
 import { createBackend } from '../kernels/index.ts';
 import { readSafetensors, type SafetensorsContents, writeSafetensors } from '../nn/safetensors.ts';
 import { Engine, ParamStore } from '../tensor/index.ts';

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 
 /** `paths` made absolute against `baseDir` (a config file's folder, else the working directory). */
 export function resolvePluginPaths(paths: readonly string[], baseDir: string = process.cwd()): string[] {

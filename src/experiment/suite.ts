@@ -19,7 +19,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, FormatError } from '../kernels/errors.ts';
+import { ConfigError, FormatError } from '../errors.ts';
 import { registeredBackends } from '../kernels/registry.ts';
 import { methodAdapter, registeredMethods } from './method.ts';
 import type { NameRegistries } from './config.ts';

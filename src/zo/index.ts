@@ -5,10 +5,10 @@
 import './builtins.ts';
 
 export * from './types.ts';
-export { COMMON_OPTIONS, createEstimator, optionSpecs } from './estimator.ts';
+export { createEstimator } from './estimator.ts';
 export type { Estimator, EstimatorParts, EstimatorState, LoggedStep, Overrides, SavedEstimatorState, StepInput } from './estimator.ts';
 export { getPart, getPreset, listParts, listPresets, registerPart, registerPreset } from './registry.ts';
-export { coefficient, nonNegative, option, positive, positiveInteger } from './options.ts';
+export { coefficient, COMMON_OPTIONS, nonNegative, option, optionSpecs, positive, positiveInteger } from './options.ts';
 export { isDecayed, decayFactor } from './weightDecay.ts';
 export { isLowRankDirection } from './perturbations/lowRank.ts';
 export { gaussianDirection } from './perturbations/gaussian.ts';

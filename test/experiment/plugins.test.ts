@@ -12,7 +12,7 @@ import { methodAdapter, registeredMethods, registerMethod } from '../../src/expe
 import { resolveRunConfig, resolveRunConfigWithPlugins } from '../../src/experiment/resolve.ts';
 import { runExperiment } from '../../src/experiment/runner.ts';
 import { registerWorkload } from '../../src/experiment/workload.ts';
-import { ConfigError } from '../../src/kernels/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { getPart, getPreset, registerPart, registerPreset } from '../../src/zo/index.ts';
 
 const PLUGIN = 'test/fixtures/plugins/rademacherForward.ts';
