@@ -53,6 +53,8 @@ export {
 export { getPart, getPreset, listParts, listPresets, registerPart, registerPreset } from './zo/registry.ts';
 export { coefficient, nonNegative, option, optionSpecs, positive, positiveInteger } from './zo/options.ts';
 export { applySeedTrickUpdate } from './zo/optimizers/sgd.ts';
+export { addEstimate, descend } from './zo/optimizers/stages.ts';
+export { addDecayedWeights, decayFactor } from './zo/weightDecay.ts';
 export { gaussianDirection } from './zo/perturbations/gaussian.ts';
 export type {
   CommonOptionName, DifferenceScheme, Direction, Options, OptionSpec, Part, PartContext, PartOptions, Perturbation, Preset, PresetParts, QueryEstimate,

@@ -19,10 +19,12 @@ import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
+import { addPluginOption } from './pluginOption.ts';
 import { type CheckpointCard, CARD_FORMAT, TOKENIZER_FILE, WEIGHTS_FILE, writeCard } from '../data/checkpointCard.ts';
 import { CLASS_NAMES, loadSplit } from '../data/spam.ts';
 import { DEFAULT_LABEL_WORDS, DEFAULT_PROMPT_SUFFIX, EmailTask, LmTask, unigramPerplexity } from '../data/tasks.ts';
 import { trainTokenizer } from '../data/tokenizer.ts';
+import { loadPlugins } from '../experiment/plugins.ts';
 import '../galore/builtins.ts';
 import type { GaLoreSettings } from '../galore/galore.ts';
 import { perLayerUpdates } from '../galore/layerwise.ts';
@@ -402,8 +404,7 @@ function optimizerOptionsFromFlags(flags: Record<string, unknown>): Pick<Pretrai
 
 export function register(program: Command): void {
   const d = PRETRAIN_DEFAULTS;
-  program
-    .command('pretrain')
+  addPluginOption(program.command('pretrain'), 'backprop optimizers, to pretrain with them')
     .description(commandDescription('pretrain'))
     .requiredOption('--model <preset>', 'model preset: tiny | small')
     .option('--steps <n>', 'optimizer steps', parseNumber('--steps'), d.steps)
@@ -427,6 +428,7 @@ export function register(program: Command): void {
     .option('--relora-every <K>', 'relora: merge and restart every K steps', parseNumber('--relora-every'))
     .option('--relora-rewarmup <n>', 'relora: lr re-warm-up steps after each restart', parseNumber('--relora-rewarmup'))
     .action(async (flags: Record<string, unknown>) => {
+      await loadPlugins(flags.plugin as string[], '--plugin');
       const steps = flags.steps as number;
       const card = await pretrain({
         model: flags.model as string,

@@ -96,6 +96,7 @@ describe('the npm package', () => {
     expect(help).toMatch(/replay \[dir\]/);
     const methods = run(process.execPath, [join(consumer, 'node_modules/zolo/bin/zolo.js'), 'methods'], consumer);
     expect(methods).toContain('mezo');
+    expect(methods).toContain('adalomo');
     expect(() => run(process.execPath, ['-e', "import('tsx')"], consumer)).toThrow();
   });
 

@@ -15,7 +15,7 @@ import type { Tensor } from '../../tensor/index.ts';
 import { isLowRankDirection, type LowRankDirection } from '../perturbations/lowRank.ts';
 import { coefficient, option } from '../options.ts';
 import { bufferTensors, loadBuffers } from './savedBuffers.ts';
-import { addEstimate, applyUpdate } from './stages.ts';
+import { addEstimate, descend } from './stages.ts';
 import type { ZoOptimizer } from '../types.ts';
 import { decayFactor } from '../weightDecay.ts';
 
@@ -56,7 +56,7 @@ export const lowRankMomentum: ZoOptimizer<LowRankMomentumState, 'beta'> = {
       const mix = state.started ? 1 - beta : 1;
       if (!factors) {
         addEstimate(ctx, param, buffer, mix, keep);
-        applyUpdate(param, buffer, lr, decay);
+        descend(param, buffer, lr, decay);
         continue;
       }
       const { rows, cols, rank, V, previousV } = factors;

@@ -6,7 +6,7 @@
 import type { Tensor } from '../../tensor/index.ts';
 import { coefficient, option } from '../options.ts';
 import { bufferTensors, loadBuffers } from './savedBuffers.ts';
-import { addEstimate, applyUpdate } from './stages.ts';
+import { addEstimate, descend } from './stages.ts';
 import type { ZoOptimizer } from '../types.ts';
 import { addDecayedWeights } from '../weightDecay.ts';
 
@@ -32,7 +32,7 @@ export const momentum: ZoOptimizer<MomentumState, 'momentum'> = {
       const buffer = state.buffers.get(param.index)!;
       addEstimate(ctx, param, buffer, 1, ctx.options.momentum);
       addDecayedWeights(param, buffer, ctx.options.weightDecay);
-      applyUpdate(param, buffer, ctx.lr);
+      descend(param, buffer, ctx.lr);
     }
     return { state };
   },

@@ -18,7 +18,7 @@ export function addEstimate(ctx: UpdateContext, param: Param, target: Tensor, sc
   });
 }
 
-/** θ ← decay·θ − η·update (decay = 1 − ηλ for decoupled forms, 1 when λ went into the update). */
-export function applyUpdate(param: Param, update: Tensor, lr: number, decay = 1): void {
+/** The apply stage, θ ← decay·θ − η·update (decay = 1 − ηλ when λ is folded into θ, 1 when it went into the update). */
+export function descend(param: Param, update: Tensor, lr: number, decay = 1): void {
   param.tensor.backend.axpby(-lr, update.buffer, decay, param.tensor.buffer);
 }
