@@ -1,11 +1,14 @@
 /**
  * Estimators and backprop optimizers registered from outside: a preset or an update rule a plug-in
  * module registers after import is a method for runExperiment by name (config `plugins`), `zolo
- * memory --plugin` and `zolo check --plugin` see it, and every registry refuses a name it already holds.
+ * memory --plugin` and `zolo check --plugin` see it, every registry refuses a name it already holds,
+ * and a plug-in's `import … from 'zolo'` reaches the copy of zolo that loads it.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { register as registerCheck } from '../../src/cli/check.ts';
@@ -18,6 +21,7 @@ import { runExperiment } from '../../src/experiment/runner.ts';
 import { registerWorkload } from '../../src/experiment/workload.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { getPart, getPreset, registerPart, registerPreset } from '../../src/zo/index.ts';
+import { runningZoloEntries } from '../../src/experiment/plugins.ts';
 
 const PLUGIN = 'test/fixtures/plugins/rademacherForward.ts';
 const root = mkdtempSync(join(tmpdir(), 'zolo-plugins-'));
@@ -120,4 +124,24 @@ describe('registries refuse a name they already hold', () => {
     expect(() => registerMethod(methodAdapter('adamw'))).toThrow(/"adamw" cannot be registered: an estimator preset or backprop optimizer of that name/);
     expect(() => registerWorkload('synthetic-blobs', () => Promise.reject(new Error('never built')))).toThrow(/a task named "synthetic-blobs" is already registered/);
   });
+});
+
+describe("a plug-in's `import … from 'zolo'`", () => {
+  it('is pinned to the running copy: src/*.ts from the sources, the exports\' dist/*.js from a build', () => {
+    const src = runningZoloEntries(pathToFileURL(resolve('src/experiment/plugins.ts')).href);
+    expect(src).toMatchObject({
+      zolo: pathToFileURL(resolve('src/index.ts')).href,
+      'zolo/assumptions/arbitraries': pathToFileURL(resolve('src/assumptions/arbitraries.ts')).href,
+      'zolo/package.json': pathToFileURL(resolve('package.json')).href,
+    });
+    const dist = runningZoloEntries(pathToFileURL(resolve('dist/experiment/plugins.js')).href);
+    expect(dist).toMatchObject({ zolo: pathToFileURL(resolve('dist/index.js')).href, 'zolo/assumptions': pathToFileURL(resolve('dist/assumptions/index.js')).href });
+  });
+
+  it('registers into the zolo binary that imports it, from a folder with no zolo installed (a checkout, no build)', () => {
+    const plugin = join(root, 'outside.mjs');
+    writeFileSync(plugin, "import { getPreset, registerPreset } from 'zolo';\nregisterPreset({ ...getPreset('mezo'), name: 'mezo-from-outside' });\n");
+    const listed = execFileSync(process.execPath, [resolve('bin/zolo.js'), 'methods', '--plugin', plugin], { cwd: root, encoding: 'utf8' });
+    expect(listed).toMatch(/^mezo-from-outside — /m);
+  }, 300_000);
 });
