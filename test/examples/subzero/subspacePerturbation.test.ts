@@ -30,13 +30,13 @@ function setUp(specs: readonly ParamSpec[], options: Record<string, number>, run
 }
 
 function basesAt(state: EstimatorState, perturbation: unknown, step: number): SubspaceState {
-  return part.beginStep(state.context, perturbation, step) as SubspaceState;
+  return part.beginStep(state.contexts.perturbation, perturbation, step) as SubspaceState;
 }
 
 /** Z(seed) of `param` as float64 (the direction applied to a zero buffer with scale 1). */
 async function directionOf(state: EstimatorState, perturbation: unknown, param: Param, seed: number): Promise<Float64Array> {
   const buffer = state.store.engine.zeros(param.tensor.shape, 'workspace');
-  (await part.direction(state.context, perturbation, seed)).addTo(param, buffer, 1);
+  (await part.direction(state.contexts.perturbation, perturbation, seed)).addTo(param, buffer, 1);
   const values = Float64Array.from(buffer.readSync());
   buffer.dispose();
   return values;
@@ -88,13 +88,13 @@ describe('SubZero bases', () => {
     let perturbation = state.perturbation;
     let previous: Float32Array | null = null;
     for (let step = 0; step < 4 * interval; step++) {
-      perturbation = part.beginStep(state.context, perturbation, step);
+      perturbation = part.beginStep(state.contexts.perturbation, perturbation, step);
       const U = (perturbation as SubspaceState).bases.get(0)!.U.readSync().slice();
       const redrawn = previous === null || U.some((x, i) => x !== previous![i]);
       expect(redrawn, `step ${step}`).toBe(step % interval === 0);
       previous = U;
       // a state fresh from init (a resumed run) rebuilds the same bases at this step
-      const fresh = basesAt(state, part.init(state.context), step).bases.get(0)!;
+      const fresh = basesAt(state, part.init(state.contexts.perturbation), step).bases.get(0)!;
       expect(fresh.U.readSync()).toEqual(U);
       expect(fresh.V.readSync()).toEqual((perturbation as SubspaceState).bases.get(0)!.V.readSync());
       fresh.U.dispose();
@@ -128,7 +128,7 @@ describe('SubZero directions for fixed bases', () => {
     const uut = gram(U.readSync(), ROWS, RANK);
     const vvt = gram(V.readSync(), COLS, RANK);
     const s2 = (ROWS * COLS) / RANK ** 2;
-    const w = state.context.params[0]!;
+    const w = state.contexts.perturbation.params[0]!;
     const samples: Float64Array[] = [];
     for (let seed = 1; seed <= SAMPLES; seed++) samples.push(await directionOf(state, perturbation, w, seed));
     const size = ROWS * COLS;
@@ -149,7 +149,7 @@ describe('SubZero directions for fixed bases', () => {
   it('1-D tensors get exactly MeZO\'s Gaussian z of the same seed', async () => {
     const { state } = setUp(specs, { rank: RANK });
     const perturbation = basesAt(state, state.perturbation, 0);
-    const bias = state.context.params[1]!;
+    const bias = state.contexts.perturbation.params[1]!;
     for (const seed of [1, 99, 123456]) {
       const reference = state.store.engine.zeros(bias.tensor.shape, 'workspace');
       gaussianDirection(seed).addTo(bias, reference, 1);
@@ -164,8 +164,8 @@ describe('SubZero directions for fixed bases', () => {
     const problem = diagonalQuadratic(curvature, fixtureValues(ROWS * COLS + COLS, 9));
     // lr = 0 keeps θ at its start (to rounding), so every step estimates the same gradient G
     const { state: initial, estimator } = setUp(specs, { rank: RANK, interval: 1_000_000, lr: 0, eps: 1e-3 });
-    const w = initial.context.params[0]!;
-    const theta = Float64Array.from([...w.tensor.readSync(), ...initial.context.params[1]!.tensor.readSync()]);
+    const w = initial.contexts.perturbation.params[0]!;
+    const theta = Float64Array.from([...w.tensor.readSync(), ...initial.contexts.perturbation.params[1]!.tensor.readSync()]);
     const G = problem.gradient(theta).subarray(0, ROWS * COLS);
     const estimates: Float64Array[] = [];
     let state = initial;
