@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Command } from 'commander';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { captureCommand } from '../cli/captureCommand.ts';
 import { register as registerCheck } from '../../src/cli/check.ts';
 import { register as registerMemory } from '../../src/cli/memory.ts';
 import '../../src/experiment/builtins.ts';
@@ -78,19 +78,10 @@ describe('plug-in backprop optimizers', () => {
 });
 
 describe('--plugin on zolo memory and zolo check', () => {
-  async function zolo(...args: string[]): Promise<string> {
-    const program = new Command().exitOverride();
+  const zolo = (...args: string[]): Promise<string> => captureCommand((program) => {
     registerMemory(program);
     registerCheck(program);
-    const lines: string[] = [];
-    const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
-    try {
-      await program.parseAsync(['node', 'zolo', ...args]);
-    } finally {
-      spy.mockRestore();
-    }
-    return lines.join('\n');
-  }
+  }, args);
 
   it('zolo memory --plugin estimates a plug-in\'s method', async () => {
     const output = await zolo('memory', '--plugin', PLUGIN, '--model', 'tiny', '--method', 'rademacher-forward', 'adamw');
