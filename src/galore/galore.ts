@@ -16,7 +16,7 @@ import { assertOneOf, ConfigError } from '../errors.ts';
 import type { Param } from '../tensor/params.ts';
 import { GALORE_DEFAULTS } from './defaults.ts';
 import { DEFAULT_PROJECTOR_OPTIONS, GradientProjector, type ProjectorOptions, resolveProjectorOptions } from './projector.ts';
-import type { UpdateRule } from './rule.ts';
+import type { RuleUpdate, UpdateRule } from './rule.ts';
 import { selectTargets, type TargetModules } from './targets.ts';
 
 export interface GaLoreSettings extends Partial<ProjectorOptions> {
@@ -74,14 +74,14 @@ export function galore<Inner>(inner: UpdateRule<Inner>, settings: GaLoreSettings
       const { projector } = state;
       if (!projector) return inner.update(grad, state.inner, ctx);
       const { projected, refreshed } = await projector.projectForStep(grad, ctx.step - 1);
-      let low;
+      let update: RuleUpdate;
       try {
         if (refreshed && ctx.step > 1 && momentsAtRefresh === 'reset') inner.reset(state.inner);
-        low = await inner.update(projected, state.inner, ctx);
+        update = await inner.update(projected, state.inner, ctx);
       } finally {
+        // R is not needed once the inner rule has its direction
         projected.dispose();
       }
-      const update = low;
       return {
         direction: update.direction,
         stepSize: update.stepSize,

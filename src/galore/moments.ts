@@ -104,8 +104,8 @@ class Float32Moments implements AdamMoments {
  * `ledger.allocate` (2·numel + 8·⌈numel/blockSize⌉ bytes per pair; galore.md §6.13). Each step
  * dequantizes both moments into two float32 workspace tensors for the kernel, as bitsandbytes does
  * in registers, and requantizes them from a host read; those show in the ledger's workspace peak
- * during the step and nothing float32 stays between steps. `step` (the tensor's update count) names
- * the update in a DivergenceError when a moment is not finite.
+ * during the step and nothing float32 stays between steps. A non-finite moment is a DivergenceError
+ * naming the tensor's update count (its `step` is that count − 1, the 0-based step of a normal run).
  */
 class EightBitMoments implements AdamMoments {
   readonly quantized = true;
@@ -136,8 +136,8 @@ class EightBitMoments implements AdamMoments {
     const v = this.engine.fromArray(this.v.dequantize(new Float32Array(this.size)), this.shape, 'workspace');
     try {
       run(m, v);
-      this.m.quantize(await m.read(), `first moment (update ${step})`, step);
-      this.v.quantize(await v.read(), `second moment (update ${step})`, step);
+      this.m.quantize(await m.read(), `first moment (update ${step})`, step - 1);
+      this.v.quantize(await v.read(), `second moment (update ${step})`, step - 1);
     } finally {
       m.dispose();
       v.dispose();

@@ -46,13 +46,12 @@ function numberOr(options: OptimizerOptions, key: 'beta1' | 'beta2' | 'eps', fal
 export function resolveAdamW(options: OptimizerOptions): AdamWHyper {
   const eightBit = eightBitFrom(options.eightBit);
   // bitsandbytes' 8-bit Adam defaults to ε 1e-8 (galore.md §3.1), GaLoreAdamW to 1e-6 (§2.4)
-  const hyper = {
+  return {
     beta1: assertProbability('options.beta1', numberOr(options, 'beta1', ADAMW_DEFAULTS.beta1)),
     beta2: assertProbability('options.beta2', numberOr(options, 'beta2', ADAMW_DEFAULTS.beta2)),
     eps: assertPositive('options.eps', numberOr(options, 'eps', eightBit ? EIGHT_BIT_DEFAULTS.eps : ADAMW_DEFAULTS.eps)),
     eightBit,
   };
-  return hyper;
 }
 
 export function adamwRule(hyper: AdamWHyper): UpdateRule<AdamMoments> {
