@@ -25,7 +25,7 @@ import { registeredBackends } from '../kernels/registry.ts';
 import { methodAdapter, registeredMethods } from './method.ts';
 import type { NameRegistries } from './config.ts';
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
-import { loadPlugins, pluginBaseDir, resolvePluginPaths } from './plugins.ts';
+import { loadPlugins, pluginBaseDir, portablePluginPaths, resolvePluginPaths } from './plugins.ts';
 import { renderPlots } from './plots.ts';
 import type { SuiteProgress } from './progress.ts';
 import { renderReport } from './report.ts';
@@ -61,13 +61,17 @@ export function readSuiteFile(path: string): SuiteFile {
   } catch (error) {
     throw new FormatError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
-  const suite = parseSuite(json, path);
   // relative plug-in paths belong to the suite file, wherever it is run from
-  const anchored = <T extends Record<string, unknown>>(layer: T): T => {
+  return withPluginPaths(parseSuite(json, path), (plugins) => resolvePluginPaths(plugins, pluginBaseDir(path)));
+}
+
+/** The suite with every layer's `plugins` list mapped by `map`. */
+function withPluginPaths(suite: SuiteFile, map: (plugins: string[]) => string[]): SuiteFile {
+  const mapped = <T extends Record<string, unknown>>(layer: T): T => {
     const plugins = pluginList(layer);
-    return plugins ? { ...layer, plugins: resolvePluginPaths(plugins, pluginBaseDir(path)) } : layer;
+    return plugins ? { ...layer, plugins: map(plugins) } : layer;
   };
-  return { ...suite, base: anchored(suite.base), runs: suite.runs.map(anchored) };
+  return { ...suite, base: mapped(suite.base), runs: suite.runs.map(mapped) };
 }
 
 /** A layer's `plugins` when it is a list of paths; anything else is left to the plan's checks, which name the field. */
@@ -116,7 +120,8 @@ export function collectResults(suite: SuiteFile, plan: readonly PlannedRun[]): S
 
 /** Writes results.json, report.md and plots/ for `results` into `dir`. */
 export async function writeSuiteOutputs(dir: string, results: SuiteResults): Promise<{ reportPath: string; plotPaths: string[] }> {
-  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+  const runs = results.runs.map((run) => ({ ...run, config: { ...run.config, plugins: portablePluginPaths(run.config.plugins, dir) } }));
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ ...results, runs }, null, 1)}\n`);
   const plotsDir = join(dir, 'plots');
   mkdirSync(plotsDir, { recursive: true });
   const plots = await renderPlots(results);
@@ -154,7 +159,7 @@ export async function runSuite(suiteInput: SuiteFile, options: SuiteOptions = {}
     dir = suiteOutDir(suite, options);
     const saved = join(dir, 'suite.json');
     if (!existsSync(saved)) throw new ConfigError(`--resume: ${dir} has no suite.json; it is not a zolo suite folder`);
-    suite = parseSuite(JSON.parse(readFileSync(saved, 'utf8')), saved);
+    suite = readSuiteFile(saved);
     await loadSuitePlugins(suite);
   } else {
     dir = suiteOutDir(suite, options);
@@ -162,7 +167,8 @@ export async function runSuite(suiteInput: SuiteFile, options: SuiteOptions = {}
     // validate everything before touching the folder
     planSuite(suite, dir, knownNames());
     prepareFreshDir(dir, (options.force ?? false) || (options.updateResults ?? false), 'suite');
-    writeFileSync(join(dir, 'suite.json'), `${JSON.stringify(suite, null, 2)}\n`);
+    const portable = withPluginPaths(suite, (plugins) => portablePluginPaths(plugins, dir));
+    writeFileSync(join(dir, 'suite.json'), `${JSON.stringify(portable, null, 2)}\n`);
   }
   const plan = planSuite(suite, dir, knownNames());
   const finished = (run: PlannedRun): boolean => existsSync(join(run.config.out!, FILES.summary));
