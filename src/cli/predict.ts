@@ -16,7 +16,7 @@ import { type CheckpointCard, CARD_FILE, readCard } from '../data/checkpointCard
 import { cleanRawMessage } from '../data/spam.ts';
 import { EmailTask } from '../data/tasks.ts';
 import { Tokenizer } from '../data/tokenizer.ts';
-import { ConfigError, FormatError, assertPositiveInteger } from '../kernels/errors.ts';
+import { ConfigError, FormatError, assertPositiveInteger } from '../errors.ts';
 import { createBackend, defaultBackendName } from '../kernels/index.ts';
 import { CausalLm, EncoderClassifier, PromptClassifier, loadCheckpoint } from '../nn/index.ts';
 import { attachAdapters, type AdapterSpec } from '../nn/adapters/index.ts';

@@ -4,7 +4,7 @@
  * other flags use.
  */
 import { Option, type Command } from 'commander';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { RedisTarget } from '../distributed/redisTarget.ts';
 
 export interface RedisFlags {

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
+import { collect } from './pluginOption.ts';
 import '../experiment/builtins.ts';
 import { loadPlugins } from '../experiment/plugins.ts';
 import { runProgress } from '../experiment/progress.ts';
 import { DEFAULT_WAIT_MS, runReplica } from '../distributed/replica.ts';
 import { addRedisFlags, integerFlag, redisTargetOf, secondsFlag, type RedisFlags } from './redisFlags.ts';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 interface ReplicaFlags extends RedisFlags {
   group?: string;

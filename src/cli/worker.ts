@@ -1,12 +1,11 @@
 import { Option, type Command } from 'commander';
 import { commandDescription } from './commands.ts';
+import { collect } from './pluginOption.ts';
 import '../experiment/builtins.ts';
 import { loadPlugins } from '../experiment/plugins.ts';
 import { serveRunRequests } from '../distributed/jobProcess.ts';
 import { DEFAULT_MAX_STALLS, DEFAULT_STALL_TIMEOUT_MS, DEFAULT_WORK_DIR, startSuiteWorker } from '../distributed/suiteWorker.ts';
 import { addRedisFlags, integerFlag, redisTargetOf, secondsFlag, type RedisFlags } from './redisFlags.ts';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 interface WorkerFlags extends RedisFlags {
   name?: string;

@@ -2,7 +2,7 @@
  * Errors of the distributed room. Each says what failed and what to do about it; the CLI prints
  * `<name>: <message>` and exits with status 2, as for every ZoloError.
  */
-import { ZoloError } from '../kernels/errors.ts';
+import { ZoloError } from '../errors.ts';
 
 /** Redis could not be reached (down, wrong address, refused credentials or TLS). */
 export class RedisUnavailable extends ZoloError {}

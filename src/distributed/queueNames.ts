@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
-import { ConfigError, describeValue } from '../kernels/errors.ts';
+import { ConfigError, describeValue } from '../errors.ts';
 
 /** The set of suite queues whose `zolo suite` is collecting: what `zolo worker` without --name serves. */
 export const OPEN_SUITES = 'zolo:suites';

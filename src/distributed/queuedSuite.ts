@@ -18,10 +18,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { writeFileAtomic } from '../experiment/checkpoint.ts';
-import { describeOutcome, FILES } from '../experiment/runner.ts';
+import { describeOutcome, FILES, savedConfig } from '../experiment/runner.ts';
 import { collectResults, isFinished, openSuite, writeSuiteOutputs, type SuiteOptions, type SuiteOutcome } from '../experiment/suite.ts';
 import type { PlannedRun, SuiteFile } from '../experiment/suiteConfig.ts';
-import { ConfigError, describeValue } from '../kernels/errors.ts';
+import { ConfigError, describeValue } from '../errors.ts';
 import { boardDisplay, QueueBoard, type BoardDisplay } from './queueBoard.ts';
 import { checkQueueName, OPEN_SUITES, suiteQueueName } from './queueNames.ts';
 import { bullmqConnection, openRedis, type RedisTarget } from './redisTarget.ts';
@@ -56,7 +56,7 @@ export function checkAttempts(attempts: number): number {
 function writeRunFiles(run: PlannedRun, summary: unknown, metrics: string): void {
   const dir = run.config.out!;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, FILES.config), `${JSON.stringify(run.config, null, 2)}\n`);
+  writeFileSync(join(dir, FILES.config), savedConfig(run.config, dir));
   writeFileSync(join(dir, FILES.metrics), metrics);
   writeFileAtomic(join(dir, FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
 }

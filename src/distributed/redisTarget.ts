@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { RedisOptions as BullmqRedisOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { ConfigError, describeValue } from '../kernels/errors.ts';
+import { ConfigError, describeValue } from '../errors.ts';
 import { RedisUnavailable } from './errors.ts';
 
 export interface RedisTarget {

@@ -22,7 +22,7 @@ import { learningRateAt } from '../experiment/schedule.ts';
 import { knownNames } from '../experiment/suite.ts';
 import { applyTrainable } from '../experiment/trainable.ts';
 import { createWorkload, saveParams, type Workload } from '../experiment/workload.ts';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { createBackend } from '../kernels/registry.ts';
 import type { Backend } from '../kernels/backend.ts';
 import type { SafetensorsEntry } from '../nn/safetensors.ts';

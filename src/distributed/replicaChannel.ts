@@ -9,7 +9,7 @@
  *   hb:<rank>     a rank's lease and heartbeat (heartbeat.ts)
  */
 import type { Redis, RedisOptions } from 'ioredis';
-import { ConfigError, describeValue } from '../kernels/errors.ts';
+import { ConfigError, describeValue } from '../errors.ts';
 import { ReplicaError } from './errors.ts';
 import { takeLease, type Lease } from './heartbeat.ts';
 import { openRedis, redisOptions, type RedisTarget } from './redisTarget.ts';

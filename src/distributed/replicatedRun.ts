@@ -16,7 +16,7 @@ import type { RunConfig } from '../experiment/config.ts';
 import { RunInterrupted } from '../experiment/interrupt.ts';
 import { methodAdapter } from '../experiment/method.ts';
 import { timestampedDir } from '../experiment/outDir.ts';
-import { ConfigError, describeValue } from '../kernels/errors.ts';
+import { ConfigError, describeValue } from '../errors.ts';
 import { ReplicaError } from './errors.ts';
 import { writeGroupMeta } from './groupMeta.ts';
 import { checkGroupName, OPEN_GROUPS, ReplicaChannel } from './replicaChannel.ts';

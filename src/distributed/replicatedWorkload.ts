@@ -4,7 +4,7 @@
  * before the method takes it. Evaluation, data and parameters stay local; the method is unchanged,
  * so a replicated step is the single-process step with the same losses.
  */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { TrainingMethod } from '../experiment/method.ts';
 import type { Workload } from '../experiment/workload.ts';
 import type { ReplicaGroup } from './replicaGroup.ts';

@@ -6,7 +6,7 @@
  * way among the members that remain; who computes a row never changes its value (rows are
  * computed independently), only how the work is spread.
  */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 
 /** Rows [start, start + count) of the batch, computed by `rank`. */
 export interface RowRange {

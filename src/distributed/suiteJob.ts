@@ -11,7 +11,7 @@ import { loadPlugins } from '../experiment/plugins.ts';
 import type { RunSummary } from '../experiment/runner.ts';
 import { knownNames } from '../experiment/suite.ts';
 import type { PlannedRun } from '../experiment/suiteConfig.ts';
-import { ZoloError, describeValue } from '../kernels/errors.ts';
+import { ZoloError, describeValue } from '../errors.ts';
 import { checkPluginsAllowed } from './allowedPlugins.ts';
 import { JobRejected } from './errors.ts';
 

@@ -19,7 +19,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RunConfig } from '../experiment/config.ts';
 import { FILES } from '../experiment/runner.ts';
 import { LOCK_FILE } from '../experiment/runLock.ts';
-import { assertPositiveInteger } from '../kernels/errors.ts';
+import { assertPositiveInteger } from '../errors.ts';
 import { JobRejected } from './errors.ts';
 import { checkQueueName, OPEN_SUITES } from './queueNames.ts';
 import { bullmqConnection, openRedis, type RedisTarget } from './redisTarget.ts';

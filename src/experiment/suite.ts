@@ -11,7 +11,8 @@
  * A run counts as finished when its summary.json exists; `resume` skips finished runs and continues
  * interrupted ones from their checkpoints.
  *
- * Plug-ins: `base.plugins` (relative to the suite file) are imported before the plan is checked.
+ * Plug-ins: `base.plugins` and a run entry's own `plugins` (relative to the suite file) are imported
+ * before the plan is checked; an entry's list replaces base's for that entry's runs, like any key.
  *
  * Where: `out`, else a fresh runs/<name>-<timestamp>. A suite file's own `out` names its committed
  * results; they are rewritten only when asked (`updateResults`, which clears and refills that folder),
@@ -19,12 +20,12 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, FormatError } from '../kernels/errors.ts';
+import { ConfigError, FormatError } from '../errors.ts';
 import { registeredBackends } from '../kernels/registry.ts';
 import { methodAdapter, registeredMethods } from './method.ts';
 import type { NameRegistries } from './config.ts';
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
-import { loadPlugins, pluginBaseDir, resolvePluginPaths } from './plugins.ts';
+import { loadPlugins, pluginBaseDir, portablePluginPaths, resolvePluginPaths } from './plugins.ts';
 import { renderPlots } from './plots.ts';
 import type { SuiteProgress } from './progress.ts';
 import { renderReport } from './report.ts';
@@ -60,16 +61,29 @@ export function readSuiteFile(path: string): SuiteFile {
   } catch (error) {
     throw new FormatError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
-  const suite = parseSuite(json, path);
-  const plugins = suite.base.plugins as string[] | undefined;
   // relative plug-in paths belong to the suite file, wherever it is run from
-  if (plugins) suite.base = { ...suite.base, plugins: resolvePluginPaths(plugins, pluginBaseDir(path)) };
-  return suite;
+  return withPluginPaths(parseSuite(json, path), (plugins) => resolvePluginPaths(plugins, pluginBaseDir(path)));
 }
 
-/** Imports the plug-ins named in the suite's `base.plugins`, so the names they register pass the plan's checks. */
+/** The suite with every layer's `plugins` list mapped by `map`. */
+function withPluginPaths(suite: SuiteFile, map: (plugins: string[]) => string[]): SuiteFile {
+  const mapped = <T extends Record<string, unknown>>(layer: T): T => {
+    const plugins = pluginList(layer);
+    return plugins ? { ...layer, plugins: map(plugins) } : layer;
+  };
+  return { ...suite, base: mapped(suite.base), runs: suite.runs.map(mapped) };
+}
+
+/** A layer's `plugins` when it is a list of paths; anything else is left to the plan's checks, which name the field. */
+function pluginList(layer: Record<string, unknown>): string[] | null {
+  const { plugins } = layer;
+  return Array.isArray(plugins) && plugins.every((path) => typeof path === 'string') ? plugins : null;
+}
+
+/** Imports the plug-ins named in `base.plugins` and the run entries' `plugins`, so the names they register pass the plan's checks. */
 export async function loadSuitePlugins(suite: SuiteFile): Promise<void> {
-  await loadPlugins((suite.base.plugins as string[] | undefined) ?? [], 'base.plugins');
+  await loadPlugins(pluginList(suite.base) ?? [], 'base.plugins');
+  for (const entry of suite.runs) await loadPlugins(pluginList(entry) ?? [], `runs "${entry.label}" plugins`);
 }
 
 export function knownNames(): NameRegistries {
@@ -106,7 +120,8 @@ export function collectResults(suite: SuiteFile, plan: readonly PlannedRun[]): S
 
 /** Writes results.json, report.md and plots/ for `results` into `dir`. */
 export async function writeSuiteOutputs(dir: string, results: SuiteResults): Promise<{ reportPath: string; plotPaths: string[] }> {
-  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+  const runs = results.runs.map((run) => ({ ...run, config: { ...run.config, plugins: portablePluginPaths(run.config.plugins, dir) } }));
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ ...results, runs }, null, 1)}\n`);
   const plotsDir = join(dir, 'plots');
   mkdirSync(plotsDir, { recursive: true });
   const plots = await renderPlots(results);
@@ -155,7 +170,7 @@ export async function openSuite(suiteInput: SuiteFile, options: Pick<SuiteOption
     dir = suiteOutDir(suite, options);
     const saved = join(dir, 'suite.json');
     if (!existsSync(saved)) throw new ConfigError(`--resume: ${dir} has no suite.json; it is not a zolo suite folder`);
-    suite = parseSuite(JSON.parse(readFileSync(saved, 'utf8')), saved);
+    suite = readSuiteFile(saved);
     await loadSuitePlugins(suite);
   } else {
     dir = suiteOutDir(suite, options);
@@ -163,7 +178,8 @@ export async function openSuite(suiteInput: SuiteFile, options: Pick<SuiteOption
     // validate everything before touching the folder
     planSuite(suite, dir, knownNames());
     prepareFreshDir(dir, (options.force ?? false) || (options.updateResults ?? false), 'suite');
-    writeFileSync(join(dir, 'suite.json'), `${JSON.stringify(suite, null, 2)}\n`);
+    const portable = withPluginPaths(suite, (plugins) => portablePluginPaths(plugins, dir));
+    writeFileSync(join(dir, 'suite.json'), `${JSON.stringify(portable, null, 2)}\n`);
   }
   return { suite, dir, plan: planSuite(suite, dir, knownNames()) };
 }

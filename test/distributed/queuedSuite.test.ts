@@ -5,7 +5,7 @@
  * is rejected without being executed; Redis down at start is a clear error.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Job, Queue } from 'bullmq';
@@ -104,6 +104,9 @@ describe('queued suites', () => {
     expect(outcome.failed).toEqual([]);
     expect(outcome.results.runs.map((run) => run.id).sort()).toEqual(local.results.runs.map((run) => run.id).sort());
     expect(numbers(outcome.results)).toEqual(numbers(local.results));
+    // each run folder's config.json is the local one's (plug-ins relative to the folder; only `out` names another folder)
+    const savedConfig = (dir: string, id: string): unknown => ({ ...(JSON.parse(readFileSync(join(dir, 'runs', id, 'config.json'), 'utf8')) as object), out: null });
+    for (const run of local.results.runs) expect(savedConfig(outcome.dir, run.id)).toEqual(savedConfig(local.dir, run.id));
     // the run A was killed in was finished by B, and collected once: one metrics line per logged step, no duplicates
     expect(lines.filter((line) => line.startsWith(`${killedRun}: done`))).toEqual([expect.stringMatching(new RegExp(`^${killedRun}: done on B: `))]);
     const steps = readMetrics(join(outcome.dir, 'runs', killedRun)).map((line) => line.step);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisUnavailable } from '../../src/distributed/errors.ts';
 import { maskedUrl, openRedis, redisOptions } from '../../src/distributed/redisTarget.ts';
-import { ConfigError } from '../../src/kernels/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { startRedisServer, type RedisServer } from './redisServer.ts';
 
 const PASSWORD = 'pa:ss/word';

@@ -13,7 +13,7 @@
  * backend and under the tape. Any other Linear gets ordinary LoRA on its whole output.
  */
 import seedrandom from 'seedrandom';
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import type { Param, ParamStore } from '../../tensor/params.ts';
 import type { MemoryCategory } from '../../tensor/ledger.ts';
 import type { Engine, Tensor } from '../../tensor/tensor.ts';

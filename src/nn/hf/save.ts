@@ -11,7 +11,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import type { DecoderLm } from '../architectures/decoderLm.ts';
 import { type SafetensorsEntry, writeSafetensors } from '../safetensors.ts';
 import { CONFIG_FILE, transpose } from './load.ts';
