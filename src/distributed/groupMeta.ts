@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { LoggedStep } from '../zo/index.ts';
 import { ReplicaError } from './errors.ts';
 import type { ReplicaChannel } from './replicaChannel.ts';
-import { MAX_REPLICAS, REPLICA_PROTOCOL } from './replicaProtocol.ts';
+import { MAX_REPLICAS, parseChecked, REPLICA_PROTOCOL } from './replicaProtocol.ts';
 
 const groupMetaSchema = z.strictObject({
   protocol: z.literal(REPLICA_PROTOCOL),
@@ -27,19 +27,7 @@ export type GroupMeta = z.infer<typeof groupMetaSchema>;
 
 export async function readGroupMeta(channel: ReplicaChannel): Promise<GroupMeta | null> {
   const text = await channel.commands.get(channel.keys.meta);
-  if (text === null) return null;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ReplicaError(`${channel.keys.meta} is not JSON`);
-  }
-  const parsed = groupMetaSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ReplicaError(`${channel.keys.meta} is not a ${REPLICA_PROTOCOL} group description (field "${issue.path.join('.')}": ${issue.message})`);
-  }
-  return parsed.data;
+  return text === null ? null : parseChecked(groupMetaSchema, text, channel.keys.meta, `${REPLICA_PROTOCOL} group description`);
 }
 
 export async function writeGroupMeta(channel: ReplicaChannel, meta: Omit<GroupMeta, 'protocol' | 'coordinator'>): Promise<void> {
@@ -57,15 +45,7 @@ const loggedStepSchema = z.looseObject({
 
 /** Step `step`'s log entry, checked: the fields a replay uses, nothing else. */
 export function parseLogEntry(text: string, step: number, where: string): LoggedStep {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ReplicaError(`${where}: entry ${step} is not JSON`);
-  }
-  const parsed = loggedStepSchema.safeParse(json);
-  if (!parsed.success) throw new ReplicaError(`${where}: entry ${step} is not a zo-log step (field "${parsed.error.issues[0]!.path.join('.')}")`);
-  const { step: logged, lr, seeds, projectedGradients, decision } = parsed.data;
+  const { step: logged, lr, seeds, projectedGradients, decision } = parseChecked(loggedStepSchema, text, `${where} entry ${step}`, 'zo-log step');
   if (logged !== step || seeds.length !== projectedGradients.length) {
     throw new ReplicaError(`${where}: entry ${step} holds step ${logged} with ${seeds.length} seeds and ${projectedGradients.length} projected gradients`);
   }

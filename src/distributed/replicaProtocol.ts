@@ -62,18 +62,26 @@ export function decodeLosses(text: string, where: string): Float32Array {
   return Float32Array.from({ length: bytes.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
 }
 
-/** Parses one stream entry's JSON; `where` names the entry in errors. */
-export function parseMessage(text: string, where: string): ReplicaMessage {
+/**
+ * `text` parsed as JSON and checked against `schema`; a ReplicaError naming `where` and the first
+ * offending field otherwise. Everything a member reads from Redis goes through here.
+ */
+export function parseChecked<T>(schema: z.ZodType<T>, text: string, where: string, what: string): T {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     throw new ReplicaError(`${where}: not JSON (${(error as Error).message})`);
   }
-  const parsed = messageSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ReplicaError(`${where}: malformed ${REPLICA_PROTOCOL} message at "${issue.path.join('.') || 'kind'}": ${issue.message}`);
+    throw new ReplicaError(`${where}: malformed ${what} at "${issue.path.join('.') || '(root)'}": ${issue.message}`);
   }
   return parsed.data;
+}
+
+/** Parses one stream entry; `where` names the entry in errors. */
+export function parseMessage(text: string, where: string): ReplicaMessage {
+  return parseChecked(messageSchema, text, where, `${REPLICA_PROTOCOL} message`);
 }
