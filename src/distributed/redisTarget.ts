@@ -9,6 +9,7 @@
  * Once connected, a lost connection is retried a few times, then commands fail rather than hang.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { RedisOptions as BullmqRedisOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -73,7 +74,8 @@ export function redisOptions(target: RedisTarget, { blocking = false }: { blocki
   const cert = readPem('--tls-cert', target.tlsCert);
   const key = readPem('--tls-key', target.tlsKey);
   const wantsTls = parsed.protocol === 'rediss:' || ca !== undefined || cert !== undefined || key !== undefined;
-  const tls: TlsOptions | undefined = wantsTls ? { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), servername: parsed.hostname } : undefined;
+  // SNI takes host names only (RFC 6066); an IP address is checked against the certificate without it
+  const tls: TlsOptions | undefined = wantsTls ? { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(isIP(parsed.hostname) === 0 ? { servername: parsed.hostname } : {}) } : undefined;
   const connectTimeout = target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   return {
     host: parsed.hostname,

@@ -7,7 +7,7 @@ import { startRedisServer, type RedisServer } from './redisServer.ts';
 const PASSWORD = 'pa:ss/word';
 let redis: RedisServer;
 beforeAll(async () => {
-  redis = await startRedisServer(PASSWORD);
+  redis = await startRedisServer({ password: PASSWORD });
 });
 afterAll(async () => {
   await redis?.stop();
