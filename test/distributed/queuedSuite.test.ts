@@ -4,7 +4,7 @@
  * job to another worker after the stall timeout, with nothing lost or counted twice; a hostile job
  * is rejected without being executed; Redis down at start is a clear error.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,7 +28,10 @@ const hostilePlugin = resolve('test/fixtures/plugins/hostileMarker.ts');
 beforeAll(async () => {
   redis = await startRedisServer();
 });
+/** worker processes this file starts: killed at the end even when a test failed before it killed them */
+const spawned: ChildProcess[] = [];
 afterAll(async () => {
+  for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await redis?.stop();
   rmSync(root, { recursive: true, force: true });
 });
@@ -69,6 +72,7 @@ describe('queued suites', () => {
 
     // worker A: a separate process, killed with SIGKILL while it runs a slow job
     const workerA = spawn(process.execPath, ['bin/zolo.js', 'worker', '--queue', redis.url, '--name', queueName, '--stall-timeout', '2', '--plugin', slowPlugin, '--worker-name', 'A', '--work-dir', join(root, 'A')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    spawned.push(workerA);
     let stderrOfA = '';
     workerA.stderr!.on('data', (chunk: Buffer) => (stderrOfA += chunk.toString()));
     const queue = new Queue(queueName, { connection: bullmqConnection(target) });
