@@ -69,6 +69,23 @@ describe('data-parallel ZO over Redis', () => {
     });
   }
 
+  it('every other ZO preset that runs on the linear model also ends with the single-process weights', async () => {
+    // the difference schemes (central, one-sided), perturbations (sphere, Rademacher, low-rank momentum) and
+    // optimizers (sign, momentum, conservative with its extra loss evaluations, Adam) all see only the group's losses
+    for (const method of ['mezo-sphere', 'mezo-rademacher', 'zo-sgd-one-sided', 'zo-sgd-sign', 'zo-sgd-mmt', 'zo-sgd-cons', 'zo-adam', 'lozo-m']) {
+      const steps = { steps: 6 };
+      const single = await runExperiment(config(method, join(root, `${method}-single`), steps));
+      const group = `${method}-pair`;
+      const [coordinated, replica] = await Promise.all([
+        runReplicated(config(method, join(root, `${method}-coordinator`), steps), { target: { url: redis.url }, replicas: 2, group, heartbeatMs: HEARTBEAT_MS, joinTimeoutMs: 60_000 }),
+        runReplica({ target: { url: redis.url }, group, out: join(root, `${method}-replica`), waitMs: 60_000 }),
+      ]);
+      const expected = parameterBytes(join(single.dir, 'model.safetensors'));
+      expect(parameterBytes(join(coordinated.dir, 'model.safetensors')), method).toEqual(expected);
+      expect(parameterBytes(join(replica.dir, REPLICA_MODEL)), method).toEqual(expected);
+    }
+  });
+
   it('drops a replica that stops, redistributes its rows, and lets it rejoin: it replays to identical weights', async () => {
     const steps = 30;
     const single = await runExperiment(config('mezo', join(root, 'rejoin-single'), { steps }));
