@@ -62,7 +62,6 @@ const flag = (name: string): string | undefined => {
   return at >= 0 ? args[at + 1] : undefined;
 };
 const models = (flag('--models') ?? Object.keys(REAL_RUNS).join(',')).split(',');
-const work = mkdtempSync(join(tmpdir(), 'zolo-bench-distributed-'));
 
 interface Traffic {
   sent: number;
@@ -225,6 +224,8 @@ if (args.includes('--render')) {
   process.exit(0);
 }
 
+// made only when measuring (--render writes from the saved results alone)
+const work = mkdtempSync(join(tmpdir(), 'zolo-bench-distributed-'));
 const redis = await startRedisServer();
 const load: Load = { start: loadavg(), end: [], cores: availableParallelism() };
 try {
