@@ -202,10 +202,13 @@ export class ReplicaGroup {
     }
   }
 
-  /** Replicas: throws when the coordinator has stopped beating or is another process now. */
+  /** Replicas: throws when the coordinator has stopped beating (without ending the run) or is another process now. */
   async checkCoordinator(): Promise<void> {
     const token = await this.channel.commands.get(this.channel.keys.heartbeat(COORDINATOR_RANK));
     if (token === null) {
+      // a coordinator that ends the run publishes its stop before it gives up rank 0: one may have come in since the last read
+      await this.pump(0);
+      if (this.stopped) return;
       throw new ReplicaError(`the coordinator (rank 0) has had no heartbeat for ${this.heartbeatMs} ms; this replica stops. Resume the run with \`zolo run --resume DIR --replicas N --queue URL\`, then start the replicas again`);
     }
     if (this.coordinatorToken !== null && token !== this.coordinatorToken) {

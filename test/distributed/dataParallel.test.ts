@@ -86,14 +86,17 @@ describe('data-parallel ZO over Redis', () => {
     }
   });
 
-  it('drops a replica that stops, redistributes its rows, and lets it rejoin: it replays to identical weights', async () => {
+  // a replica restarted on its own folder resumes from its checkpoint; one started on a fresh folder (a late
+  // joiner, or a replacement on another machine) replays the whole log from the model's starting weights
+  for (const [name, fromStep] of [['rejoin', 4], ['replace', 0]] as const) {
+  it(`drops a replica that stops, redistributes its rows, and lets ${name === 'rejoin' ? 'it rejoin from its checkpoint' : 'a fresh replica take its place'}: it replays to identical weights`, async () => {
     const steps = 30;
-    const single = await runExperiment(config('mezo', join(root, 'rejoin-single'), { steps }));
-    const group = 'rejoin';
-    const out = join(root, 'rejoin-replica');
+    const single = await runExperiment(config('mezo', join(root, `${name}-single`), { steps }));
+    const group = name;
+    const out = join(root, `${name}-replica`);
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const coordinator = runReplicated(config('mezo', join(root, 'rejoin-coordinator'), { steps }), {
+    const coordinator = runReplicated(config('mezo', join(root, `${name}-coordinator`), { steps }), {
       target: { url: redis.url }, replicas: 2, group, heartbeatMs: HEARTBEAT_MS, joinTimeoutMs: 60_000,
       // hold the run at step 14 until the restarted replica has joined
       beforeStep: (step) => (step === 14 ? gate : Promise.resolve()),
@@ -103,22 +106,24 @@ describe('data-parallel ZO over Redis', () => {
       if (step === 6) throw new Error('simulated crash');
     } })).rejects.toThrow('simulated crash');
     const client = new Redis(redis.url);
-    const published = async (kind: string, match: (message: Record<string, unknown>) => boolean): Promise<void> => {
+    /** The ID of the first `kind` message after stream entry `after` that `match`es, once it is there. */
+    const published = async (kind: string, match: (message: Record<string, unknown>) => boolean, after = '-'): Promise<string> => {
       for (let tries = 0; tries < 600; tries++) {
-        const entries = await client.xrevrange(`zolo:dp:${group}:events`, '+', '-', 'COUNT', 100);
-        if (entries.some(([, fields]) => {
+        const entries = await client.xrange(`zolo:dp:${group}:events`, after === '-' ? '-' : `(${after}`, '+');
+        const found = entries.find(([, fields]) => {
           const message = JSON.parse(fields[1]!) as Record<string, unknown>;
           return message.kind === kind && match(message);
-        })) return;
+        });
+        if (found) return found[0];
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       throw new Error(`no ${kind} message on the stream`);
     };
     // the coordinator notices the silent replica and drops it, then goes on alone
-    await published('drop', (message) => message.rank === 1);
-    const restarted = runReplica({ target: { url: redis.url }, group, out, waitMs: 60_000 });
-    // release the coordinator once the restarted replica has asked to join (from its step-4 checkpoint)
-    await published('join', (message) => message.rank === 1 && message.fromStep === 4);
+    const drop = await published('drop', (message) => message.rank === 1);
+    const restarted = runReplica({ target: { url: redis.url }, group, out: fromStep === 0 ? join(root, `${name}-fresh`) : out, waitMs: 60_000 });
+    // release the coordinator once the restarted replica has asked to join (from its step-4 checkpoint, or from the start)
+    await published('join', (message) => message.rank === 1 && message.fromStep === fromStep, drop);
     client.disconnect();
     release();
     const [coordinated, rejoined] = await Promise.all([coordinator, restarted]);
@@ -130,13 +135,14 @@ describe('data-parallel ZO over Redis', () => {
     const dropped = events.find((event) => event.event === 'dropped');
     expect(dropped).toMatchObject({ rank: 1, step: 6, reason: `no heartbeat for ${HEARTBEAT_MS} ms` });
     const rejoinedAt = events.filter((event) => event.event === 'joined' && event.rank === 1).map((event) => event.step!);
-    // admitted again by the gate at step 14; it resumed from its step-4 checkpoint and replayed the log up to its admission
+    // admitted again by the gate at step 14; it replayed the log from where it started up to its admission
     expect(rejoinedAt.length).toBe(2);
     expect(rejoinedAt[1]).toBeGreaterThan(6);
     expect(rejoinedAt[1]).toBeLessThanOrEqual(14);
-    expect(rejoined.replayed).toBe(rejoinedAt[1]! - 4);
+    expect(rejoined.replayed).toBe(rejoinedAt[1]! - fromStep);
     expect(rejoined.traffic.steps).toBe(steps - rejoinedAt[1]!);
   });
+  }
 
   it('fails at once with a clear error when Redis is down', async () => {
     const url = `redis://127.0.0.1:${await freePort()}`;
