@@ -204,6 +204,13 @@ describe('reports from fixture results', () => {
     for (const plot of plots) assertWellFormedSvg(plot.svg);
     for (const method of methods) expect(plots[4]!.svg).toContain(`>${method}<`);
   });
+
+  it('gives every one of more than ten method groups a colour of its own', async () => {
+    const grid = Array.from({ length: 14 }, (_, i) => entry(`MeZO (lr=${i})`, 'mezo', 0, 0.9));
+    const [lossPlot] = await renderPlots({ ...results, runs: grid });
+    const strokes = new Set([...lossPlot!.svg.matchAll(/<path[^>]*stroke="(#[0-9a-f]{6})"/gi)].map((match) => match[1]!.toLowerCase()));
+    expect(strokes.size).toBe(14);
+  });
 });
 
 describe('the committed suites', () => {
