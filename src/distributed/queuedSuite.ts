@@ -69,7 +69,7 @@ export async function runQueuedSuite(suiteInput: SuiteFile, options: QueuedSuite
   let queue: Queue | null = null;
   let events: QueueEvents | null = null;
   try {
-    const { suite, dir, plan } = await openSuite(suiteInput, options);
+    const { suite, dir, plan, change } = await openSuite(suiteInput, options);
     const queueName = options.queueName ?? suiteQueueName(dir);
     const display = options.display ?? boardDisplay();
     const finishedBefore = plan.filter(isFinished);
@@ -87,10 +87,24 @@ export async function runQueuedSuite(suiteInput: SuiteFile, options: QueuedSuite
     await client.sadd(OPEN_SUITES, queueName);
     process.stderr.write(`suite ${suite.name}: ${unresolved.size} runs on queue ${queueName}; start workers with: zolo worker --queue URL --name ${queueName}\n`);
 
+    // a resumed suite whose file changed: jobs of dropped runs leave the queue, and a job queued with an
+    // older config of a run is replaced (a result computed from it would not be this run's)
+    for (const id of change.dropped) {
+      const job = await queue.getJob(id);
+      if (job && (await job.getState()) !== 'active') await job.remove();
+    }
     for (const run of unresolved.values()) {
-      const existing = await queue.getJob(run.id);
+      const wanted = suiteJob(suite.name, run);
+      let existing = await queue.getJob(run.id);
+      if (existing && JSON.stringify(existing.data) !== JSON.stringify(wanted)) {
+        if ((await existing.getState()) === 'active') {
+          throw new ConfigError(`run ${run.id} is running on a worker with the config it was queued with, and the suite file changed it; let it finish (or stop its worker) and resume again`);
+        }
+        await existing.remove();
+        existing = undefined;
+      }
       if (existing && (await existing.getState()) === 'failed') await existing.retry('failed');
-      else if (!existing) await queue.add('run', suiteJob(suite.name, run), { jobId: run.id, attempts, backoff: { type: 'fixed', delay: RETRY_DELAY_MS } });
+      else if (!existing) await queue.add('run', wanted, { jobId: run.id, attempts, backoff: { type: 'fixed', delay: RETRY_DELAY_MS } });
     }
 
     const dirty = new Set<string>(unresolved.keys());
@@ -163,7 +177,7 @@ export async function runQueuedSuite(suiteInput: SuiteFile, options: QueuedSuite
     await queue.obliterate({ force: true });
     const results = collectResults(suite, plan);
     const { reportPath, plotPaths } = await writeSuiteOutputs(dir, results);
-    return { dir, results, reportPath, plotPaths, ran, skipped: finishedBefore.length, queue: queueName, failed };
+    return { dir, results, reportPath, plotPaths, ran, skipped: finishedBefore.length, change, queue: queueName, failed };
   } finally {
     await events?.close().catch(() => {});
     await queue?.close().catch(() => {});

@@ -9,7 +9,8 @@
  *   DIR/plots/*.svg        loss vs step, loss vs forward passes, accuracy vs wall time, memory
  *
  * A run counts as finished when its summary.json exists; `resume` skips finished runs and continues
- * interrupted ones from their checkpoints.
+ * interrupted ones from their checkpoints. It runs the suite as given, which may extend the saved
+ * suite.json but not change or drop a started run (suiteResume.ts).
  *
  * Plug-ins: `base.plugins` and a run entry's own `plugins` (relative to the suite file) are imported
  * before the plan is checked; an entry's list replaces base's for that entry's runs, like any key.
@@ -32,6 +33,7 @@ import { renderReport } from './report.ts';
 import { readMetrics, thinCurve, type RunResultEntry, type SuiteResults } from './results.ts';
 import { describeOutcome, FILES, runExperiment, type RunSummary } from './runner.ts';
 import { parseSuite, planSuite, type PlannedRun, type SuiteFile } from './suiteConfig.ts';
+import { reconcileSuitePlans, type SuiteChange } from './suiteResume.ts';
 import { checkTaskOptions, registeredTasks } from './workload.ts';
 
 export interface SuiteOptions {
@@ -39,7 +41,10 @@ export interface SuiteOptions {
   out?: string;
   /** write into the suite file's `out` (its committed results), replacing them; with resume, continue there. */
   updateResults?: boolean;
+  /** continue the suite in its folder: the suite given here, reconciled with the saved suite.json (suiteResume.ts). */
   resume?: boolean;
+  /** the suite file's path, for messages. */
+  file?: string;
   force?: boolean;
   progress?: SuiteProgress;
 }
@@ -51,6 +56,8 @@ export interface SuiteOutcome {
   plotPaths: string[];
   ran: number;
   skipped: number;
+  /** on resume: the runs the suite file added to, and dropped from, the saved suite.json. */
+  change: SuiteChange;
 }
 
 export function readSuiteFile(path: string): SuiteFile {
@@ -152,36 +159,40 @@ export function suiteOutDir(suite: SuiteFile, options: Pick<SuiteOptions, 'out' 
   return timestampedDir(join('runs', suite.name));
 }
 
-/** A suite ready to run: its folder (prepared, suite.json written) and its validated plan. */
+/** A suite ready to run: its folder (prepared, suite.json written), its validated plan and, on resume, what the file changed. */
 export interface OpenedSuite {
   suite: SuiteFile;
   dir: string;
   plan: PlannedRun[];
+  change: SuiteChange;
 }
 
 /**
- * Prepares the suite folder (fresh, or the one `resume` continues, whose suite.json is read back)
+ * Prepares the suite folder (fresh, or the one `resume` continues, reconciled with its suite.json)
  * and plans the suite; nothing is touched before the whole plan validates.
  */
-export async function openSuite(suiteInput: SuiteFile, options: Pick<SuiteOptions, 'out' | 'updateResults' | 'resume' | 'force'> = {}): Promise<OpenedSuite> {
+export async function openSuite(suiteInput: SuiteFile, options: Pick<SuiteOptions, 'out' | 'updateResults' | 'resume' | 'force' | 'file'> = {}): Promise<OpenedSuite> {
   let suite = suiteInput;
   let dir: string;
+  let change: SuiteChange = { added: [], dropped: [] };
   if (options.resume) {
     dir = suiteOutDir(suite, options);
     const saved = join(dir, 'suite.json');
     if (!existsSync(saved)) throw new ConfigError(`--resume: ${dir} has no suite.json; it is not a zolo suite folder`);
-    suite = readSuiteFile(saved);
+    const savedSuite = readSuiteFile(saved);
+    await loadSuitePlugins(savedSuite);
     await loadSuitePlugins(suite);
+    change = reconcileSuitePlans(planSuite(savedSuite, dir, knownNames()), planSuite(suite, dir, knownNames()), options.file ?? 'the suite file');
   } else {
     dir = suiteOutDir(suite, options);
     await loadSuitePlugins(suite);
     // validate everything before touching the folder
     planSuite(suite, dir, knownNames());
     prepareFreshDir(dir, (options.force ?? false) || (options.updateResults ?? false), 'suite');
-    const portable = withPluginPaths(suite, (plugins) => portablePluginPaths(plugins, dir));
-    writeFileSync(join(dir, 'suite.json'), `${JSON.stringify(portable, null, 2)}\n`);
   }
-  return { suite, dir, plan: planSuite(suite, dir, knownNames()) };
+  const portable = withPluginPaths(suite, (plugins) => portablePluginPaths(plugins, dir));
+  writeFileSync(join(dir, 'suite.json'), `${JSON.stringify(portable, null, 2)}\n`);
+  return { suite, dir, plan: planSuite(suite, dir, knownNames()), change };
 }
 
 /** Whether a planned run has finished: its summary.json exists. */
@@ -190,7 +201,7 @@ export function isFinished(run: PlannedRun): boolean {
 }
 
 export async function runSuite(suiteInput: SuiteFile, options: SuiteOptions = {}): Promise<SuiteOutcome> {
-  const { suite, dir, plan } = await openSuite(suiteInput, options);
+  const { suite, dir, plan, change } = await openSuite(suiteInput, options);
   const progress = options.progress;
   progress?.startSuite(plan.length, plan.filter(isFinished).length);
   let ran = 0;
@@ -208,5 +219,5 @@ export async function runSuite(suiteInput: SuiteFile, options: SuiteOptions = {}
   progress?.stopSuite();
   const results = collectResults(suite, plan);
   const { reportPath, plotPaths } = await writeSuiteOutputs(dir, results);
-  return { dir, results, reportPath, plotPaths, ran, skipped };
+  return { dir, results, reportPath, plotPaths, ran, skipped, change };
 }

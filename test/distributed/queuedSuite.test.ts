@@ -124,6 +124,25 @@ describe('queued suites', () => {
     expect(numbers(resumed.results)).toEqual(numbers(local.results));
   });
 
+  it('--resume with a suite file that adds runs queues just those, as a local resume runs just those', async () => {
+    const target = { url: redis.url };
+    const small = (seeds: number[]) => parseSuite({ name: 'grown', base: { backend: 'cpu', task: 'synthetic-blobs', model: 'linear', steps: 4, evalInterval: 2 }, seeds, runs: [{ label: 'MeZO', method: 'mezo' }] });
+    const silent = { show: () => {}, end: () => {} };
+    const worker = await startSuiteWorker({ target, queueName: 'zolo-suite-grown', name: 'D', workDir: join(root, 'D'), log: () => {} });
+    try {
+      const out = join(root, 'grown');
+      const first = await runQueuedSuite(small([0]), { target, out, queueName: 'zolo-suite-grown', display: silent });
+      expect([first.ran, first.skipped]).toEqual([1, 0]);
+      const grown = await runQueuedSuite(small([0, 1]), { target, out, resume: true, file: 'grown.json', queueName: 'zolo-suite-grown', display: silent });
+      expect(grown.change).toEqual({ added: ['mezo-s1'], dropped: [] });
+      expect([grown.ran, grown.skipped]).toEqual([1, 1]);
+      const local = await runSuite(small([0, 1]), { out: join(root, 'grown-local') });
+      expect(numbers(grown.results)).toEqual(numbers(local.results));
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('rejects a hostile job without running it, and without retries', async () => {
     const target = { url: redis.url };
     const queueName = 'zolo-suite-hostile';
