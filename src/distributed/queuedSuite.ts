@@ -24,7 +24,8 @@ import type { PlannedRun, SuiteFile } from '../experiment/suiteConfig.ts';
 import { ConfigError, describeValue } from '../errors.ts';
 import { boardDisplay, QueueBoard, type BoardDisplay } from './queueBoard.ts';
 import { checkQueueName, OPEN_SUITES, suiteQueueName } from './queueNames.ts';
-import { bullmqConnection, openRedis, type RedisTarget } from './redisTarget.ts';
+import { bullmqConnection, openRedis } from './redisConnection.ts';
+import type { RedisTarget } from './redisTarget.ts';
 import { readSuiteJobResult, suiteJob } from './suiteJob.ts';
 
 /** Tries per job (the first run plus retries) unless --attempts says otherwise. */

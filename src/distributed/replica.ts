@@ -36,7 +36,8 @@ import { OPEN_GROUPS, ReplicaChannel, checkGroupName, groupKeys } from './replic
 import { COORDINATOR_RANK, ReplicaGroup } from './replicaGroup.ts';
 import type { StopMessage } from './replicaProtocol.ts';
 import { replicatedWorkload } from './replicatedWorkload.ts';
-import { openRedis, type RedisTarget } from './redisTarget.ts';
+import { openRedis } from './redisConnection.ts';
+import type { RedisTarget } from './redisTarget.ts';
 import type { Traffic } from './replicatedRun.ts';
 
 export const REPLICA_CHECKPOINT = 'checkpoint.safetensors';

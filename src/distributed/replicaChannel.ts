@@ -12,7 +12,8 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { ConfigError, describeValue } from '../errors.ts';
 import { ReplicaError } from './errors.ts';
 import { takeLease, type Lease } from './heartbeat.ts';
-import { openRedis, redisOptions, type RedisTarget } from './redisTarget.ts';
+import { openRedis, redisOptions } from './redisConnection.ts';
+import type { RedisTarget } from './redisTarget.ts';
 import { parseMessage, type ReplicaMessage } from './replicaProtocol.ts';
 import { wireBytesOf, type WireBytes } from './wireBytes.ts';
 

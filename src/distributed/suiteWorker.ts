@@ -22,7 +22,8 @@ import { LOCK_FILE } from '../experiment/runLock.ts';
 import { assertPositiveInteger } from '../errors.ts';
 import { JobRejected } from './errors.ts';
 import { checkQueueName, OPEN_SUITES } from './queueNames.ts';
-import { bullmqConnection, openRedis, type RedisTarget } from './redisTarget.ts';
+import { bullmqConnection, openRedis } from './redisConnection.ts';
+import type { RedisTarget } from './redisTarget.ts';
 import { RunProcesses } from './runProcesses.ts';
 import { acceptSuiteJob, SUITE_RESULT_FORMAT, type SuiteJobResult } from './suiteJob.ts';
 

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { takeLease } from '../../src/distributed/heartbeat.ts';
-import { redisOptions } from '../../src/distributed/redisTarget.ts';
+import { redisOptions } from '../../src/distributed/redisConnection.ts';
 import { startRedisServer, type RedisServer } from './redisServer.ts';
 
 let redis: RedisServer;

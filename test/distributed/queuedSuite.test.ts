@@ -16,7 +16,7 @@ import { runSuite } from '../../src/experiment/suite.ts';
 import { parseSuite } from '../../src/experiment/suiteConfig.ts';
 import { RedisUnavailable } from '../../src/distributed/errors.ts';
 import { runQueuedSuite } from '../../src/distributed/queuedSuite.ts';
-import { bullmqConnection } from '../../src/distributed/redisTarget.ts';
+import { bullmqConnection } from '../../src/distributed/redisConnection.ts';
 import { startSuiteWorker } from '../../src/distributed/suiteWorker.ts';
 import { SUITE_JOB_FORMAT } from '../../src/distributed/suiteJob.ts';
 import { freePort, startRedisServer, type RedisServer } from './redisServer.ts';

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisUnavailable } from '../../src/distributed/errors.ts';
-import { bullmqConnection, openRedis, type RedisTarget } from '../../src/distributed/redisTarget.ts';
+import { bullmqConnection, openRedis } from '../../src/distributed/redisConnection.ts';
+import type { RedisTarget } from '../../src/distributed/redisTarget.ts';
 import { ReplicaChannel } from '../../src/distributed/replicaChannel.ts';
 import { startRedisServer, TLS_FIXTURES, type RedisServer } from './redisServer.ts';
 

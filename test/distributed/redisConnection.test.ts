@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisUnavailable } from '../../src/distributed/errors.ts';
-import { maskedUrl, openRedis, redisOptions } from '../../src/distributed/redisTarget.ts';
+import { maskedUrl, openRedis, redisOptions } from '../../src/distributed/redisConnection.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { startRedisServer, type RedisServer } from './redisServer.ts';
 
