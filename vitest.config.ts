@@ -1,6 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Plug-ins (examples/) import zolo by name; in tests that name is the source the tests run, as the
+  // CLI pins it to its running copy before importing a plug-in (src/experiment/plugins.ts).
+  resolve: { alias: [{ find: /^zolo$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }] },
   test: {
     include: ['test/**/*.test.ts'],
     // Property tests and small training runs are CPU-bound; two workers match the 2-core target machine.

@@ -15,7 +15,9 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBackend, registeredBackends } from '../src/kernels/index.ts';
-import { AdamW } from '../src/galore/adamw.ts';
+import '../src/galore/builtins.ts';
+import { TORCH_ADAMW_DEFAULTS } from '../src/galore/defaults.ts';
+import { createOptimizer } from '../src/galore/registry.ts';
 import { EncoderClassifier, Tape, disposeGrads, presetConfig, release, valueAndGrad } from '../src/nn/index.ts';
 import { Engine } from '../src/tensor/tensor.ts';
 import { TORCH_PEER, torchPython } from './pytorch.ts';
@@ -83,11 +85,12 @@ for (const name of backendNames) {
     await model.loss(batch);
   });
   const inferencePeak = engine.ledger.snapshot().peak;
-  const adamw = new AdamW();
+  // torch.optim.AdamW's defaults, as the PyTorch peer's step
+  const adamw = createOptimizer('adamw', model.params, { ...TORCH_ADAMW_DEFAULTS });
   engine.ledger.resetPeaks();
   const backprop = await timed(async () => {
     const { grads } = await valueAndGrad(model.params, () => model.lossTensor(batch));
-    adamw.step(grads);
+    await adamw.step(grads);
     disposeGrads(grads);
   });
   const backpropPeak = engine.ledger.snapshot().peak;

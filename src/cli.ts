@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { RunInterrupted } from './experiment/interrupt.ts';
-import { ZoloError } from './kernels/errors.ts';
+import { ZoloError } from './errors.ts';
 import { SUBCOMMANDS } from './cli/commands.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -5,13 +5,13 @@
  * `zolo/assumptions/arbitraries`.
  */
 
-// the built-in backends, estimator parts and presets, tasks and training methods register on import
+// the built-in backends, estimator parts and presets, backprop optimizers, tasks and training methods register on import
 import './kernels/index.ts';
 import './zo/builtins.ts';
 import './experiment/builtins.ts';
 
 // ---- errors (every room raises these)
-export { ConfigError, DivergenceError, FormatError, ShapeError, ZoloError } from './kernels/errors.ts';
+export { ConfigError, DivergenceError, FormatError, ShapeError, ZoloError } from './errors.ts';
 
 // ---- kernels: backends and regenerated noise
 export type { Backend, BackendOptions, DeviceBuffer } from './kernels/backend.ts';
@@ -49,27 +49,36 @@ export { BatchSampler } from './data/batching.ts';
 
 // ---- zeroth-order estimators and their plug-in API
 export {
-  createEstimator, optionSpecs, type Estimator, type EstimatorState, type LoggedStep, type Overrides, type StepInput,
+  createEstimator, type Estimator, type EstimatorState, type LoggedStep, type Overrides, type StepInput,
 } from './zo/estimator.ts';
 export { getPart, getPreset, listParts, listPresets, registerPart, registerPreset } from './zo/registry.ts';
-export { coefficient, nonNegative, option, positive, positiveInteger } from './zo/options.ts';
+export { coefficient, nonNegative, option, optionSpecs, positive, positiveInteger } from './zo/options.ts';
 export { applySeedTrickUpdate } from './zo/optimizers/sgd.ts';
+export { addEstimate, descend } from './zo/optimizers/stages.ts';
+export { addDecayedWeights, decayFactor } from './zo/weightDecay.ts';
 export { gaussianDirection } from './zo/perturbations/gaussian.ts';
 export type {
-  DifferenceScheme, Direction, Options, OptionSpec, Part, PartContext, Perturbation, Preset, PresetParts, QueryEstimate,
+  CommonOptionName, DifferenceScheme, Direction, Options, OptionSpec, Part, PartContext, PartOptions, Perturbation, Preset, PresetParts, QueryEstimate,
   QuerySchedule, StepRecord, UpdateContext, UpdateResult, ZoOptimizer,
 } from './zo/types.ts';
 export { parseZoLog, replayZo, ZO_LOG_FILE, zoLogHeader, zoLogStep, type ZoLog, type ZoLogHeader } from './zo/replay.ts';
 
-// ---- backprop: GaLore and its baselines
-export { createOptimizer, OPTIMIZER_NAMES, type OptimizerName, type OptimizerOptions } from './galore/factory.ts';
-export { AdamW } from './galore/adamw.ts';
-export { Adafactor } from './galore/adafactor.ts';
-export { GaLoreAdamW } from './galore/galoreAdamW.ts';
+// ---- backprop: update rules, GaLore's wrapper, the optimizer registry
+export {
+  backpropOptimizerNames, createOptimizer, registerBackpropOptimizer,
+  type BackpropOptimizer, type OptimizerOptions, type RuleDefinition, type StateSize,
+} from './galore/registry.ts';
+export { applyUpdate, type RuleContext, type RuleUpdate, type SavedRuleState, type UpdateRule } from './galore/rule.ts';
+export { RuleOptimizer } from './galore/ruleOptimizer.ts';
+export { galore, type GaLoreSettings } from './galore/galore.ts';
+export { adamw } from './galore/rules/adamw.ts';
+export { adafactor } from './galore/rules/adafactor.ts';
+export { adalomo } from './galore/rules/adalomo.ts';
+export { perLayerUpdates } from './galore/layerwise.ts';
 export { GradientProjector, type ProjectorOptions } from './galore/projector.ts';
 export { exactTopSvd, randomizedTopSvd } from './galore/svd.ts';
 export { architectureByName, estimateMemory, type MemoryEstimate } from './galore/memory.ts';
-export type { ParamOptimizer } from './galore/optimizer.ts';
+export type { OptimizerState, ParamOptimizer } from './galore/optimizer.ts';
 
 // ---- tensor trains
 export { ttTensor, ttToFull, type TTTensor } from './tensortrain/ttTensor.ts';

@@ -10,7 +10,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GaLoreAdamW, type GaLoreSettings } from '../../src/galore/galoreAdamW.ts';
+import '../../src/galore/builtins.ts';
+import type { GaLoreSettings, GaLoreState } from '../../src/galore/galore.ts';
+import { createOptimizer } from '../../src/galore/registry.ts';
+import type { RuleOptimizer } from '../../src/galore/ruleOptimizer.ts';
 import { CpuBackend } from '../../src/kernels/cpu.ts';
 import { fillNormals } from '../../src/kernels/rng.ts';
 import { MemoryLedger } from '../../src/tensor/ledger.ts';
@@ -45,13 +48,13 @@ for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) {
   covariance[i * N + j] = sum / SAMPLES;
 }
 
-function run(label: string, galore: GaLoreSettings) {
+async function run(label: string, galore: GaLoreSettings) {
   const engine = new Engine(new CpuBackend(), new MemoryLedger());
   const store = new ParamStore(engine);
   const param = store.add('attn.w', 'attention', [M, N], new Float32Array(M * N));
   const targetTensor = engine.fromArray(Float32Array.from(target), [M, N], 'workspace');
   const cov = engine.fromArray(Float32Array.from(covariance), [N, N], 'workspace');
-  const optimizer = new GaLoreAdamW(engine, store.all(), { lr: 1e-2, galore: { rank: RANK, scale: 1, targetModules: ['attn'], ...galore } });
+  const optimizer = createOptimizer('galore-adamw', store, { lr: 1e-2, galore: { rank: RANK, scale: 1, targetModules: ['attn'], ...galore } }) as RuleOptimizer<GaLoreState>;
   const loss = (): number => {
     const W = param.tensor.readSync();
     const D = Float64Array.from(W, (w, i) => w - target[i]!);
@@ -65,27 +68,29 @@ function run(label: string, galore: GaLoreSettings) {
     engine.backend.binary('sub', param.tensor.buffer, targetTensor.buffer, difference.buffer, [1, 1, M * N], [0, 0, 1]);
     const grad = engine.zeros([M, N], 'gradient');
     engine.backend.matmul(difference.buffer, cov.buffer, grad.buffer, { batch: 1, m: M, n: N, k: N });
-    optimizer.stepParam(param, grad);
+    await optimizer.stepParam(param, grad);
     grad.dispose();
     difference.dispose();
     if ((step + 1) % 100 === 0) curve.push({ step: step + 1, ratio: loss() / initial });
   }
-  const svdCalls = optimizer.projectorOf(param)!.svdCalls;
+  const svdCalls = optimizer.stateOf(param)!.rule.projector!.svdCalls;
   const row = { label, galore, finalRatio: loss() / initial, svdCalls, curve };
   console.log(`${label.padEnd(34)} final loss ÷ initial ${row.finalRatio.toExponential(3)}, SVDs ${svdCalls}`);
   return row;
 }
 
-const rows = [
-  run('fixed T = 10', { updateGap: 10 }),
-  run('fixed T = 50', { updateGap: 50 }),
-  run('fixed T = 200', { updateGap: 200 }),
-  run('fixed T = ∞ (never switch)', { updateGap: 1_000_000 }),
-  run('adaptive, threshold 0.5, check 10', { adaptive: { threshold: 0.5, checkEvery: 10, maxGap: 1000 } }),
-  run('adaptive, threshold 0.7, check 10', { adaptive: { threshold: 0.7, checkEvery: 10, maxGap: 1000 } }),
-  run('adaptive, threshold 0.9, check 10', { adaptive: { threshold: 0.9, checkEvery: 10, maxGap: 1000 } }),
-  run('adaptive, threshold 0.7, check 25', { adaptive: { threshold: 0.7, checkEvery: 25, maxGap: 1000 } }),
+const settings: [string, GaLoreSettings][] = [
+  ['fixed T = 10', { updateGap: 10 }],
+  ['fixed T = 50', { updateGap: 50 }],
+  ['fixed T = 200', { updateGap: 200 }],
+  ['fixed T = ∞ (never switch)', { updateGap: 1_000_000 }],
+  ['adaptive, threshold 0.5, check 10', { adaptive: { threshold: 0.5, checkEvery: 10, maxGap: 1000 } }],
+  ['adaptive, threshold 0.7, check 10', { adaptive: { threshold: 0.7, checkEvery: 10, maxGap: 1000 } }],
+  ['adaptive, threshold 0.9, check 10', { adaptive: { threshold: 0.9, checkEvery: 10, maxGap: 1000 } }],
+  ['adaptive, threshold 0.7, check 25', { adaptive: { threshold: 0.7, checkEvery: 25, maxGap: 1000 } }],
 ];
+const rows = [];
+for (const [label, galore] of settings) rows.push(await run(label, galore));
 
 mkdirSync(resultsDir, { recursive: true });
 const meta = { date: new Date().toISOString(), problem: `½‖(W − W*)X‖², W ${M}×${N}, rank(W*) = ${TARGET_RANK}, r = ${RANK}, ${STEPS} steps, lr 1e-2, α = 1` };

@@ -2,7 +2,7 @@
  * `npm run bench:galore-memory`: the paper's memory table (GaLore Table 6 / Fig. 1 structure) for
  * zolo's own tiny causal LM, from the MemoryLedger in one run — weights, adapter, optimizer state,
  * gradient peak, activation peak, peak total — for AdamW, 8-bit AdamW, Adafactor, GaLore with each,
- * GaLore per-layer, LoRA, ReLoRA and MeZO (one fresh engine per method, the same batch, 2 steps);
+ * GaLore per-layer, LoRA, ReLoRA, AdaLomo and MeZO (one fresh engine per method, the same batch, 2 steps);
  * each row also shows the analytic estimate (src/galore/memory.ts) of the state and gradients.
  * Then the analytic table for the paper's LLaMA sizes next to the paper's numbers.
  * Writes benchmarks/results/galore-memory.{json,md}. Never fails for being slow.
@@ -10,9 +10,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createOptimizer, type OptimizerName } from '../../src/galore/factory.ts';
+import '../../src/galore/builtins.ts';
+import { createOptimizer } from '../../src/galore/registry.ts';
 import { globalStep, perLayerStep } from '../../src/galore/layerwise.ts';
-import { estimateMemory, type LlamaSize, llamaArchitecture, type MemoryMethod, zoloArchitecture } from '../../src/galore/memory.ts';
+import { estimateMemory, type LlamaSize, llamaArchitecture, zoloArchitecture } from '../../src/galore/memory.ts';
 import { createBackend } from '../../src/kernels/index.ts';
 import { presetConfig } from '../../src/nn/config.ts';
 import { createModel } from '../../src/nn/factory.ts';
@@ -50,7 +51,7 @@ function tokens(seed: number): Int32Array {
   });
 }
 
-async function measure(label: string, method: OptimizerName | 'mezo', perLayer: boolean): Promise<Row> {
+async function measure(label: string, method: string, perLayer: boolean): Promise<Row> {
   const engine = new Engine(await createBackend(), new MemoryLedger());
   const model = createModel(engine, { kind: 'causal-lm', preset: 'tiny', seed: 1 });
   const ids = tokens(7);
@@ -73,7 +74,7 @@ async function measure(label: string, method: OptimizerName | 'mezo', perLayer: 
   }
   const msPerStep = (performance.now() - start) / STEPS;
   const ledger = engine.ledger;
-  const analytic = method === 'mezo' ? null : estimateMemory(zoloArchitecture('causal-lm', presetConfig('tiny')), method as MemoryMethod, {
+  const analytic = method === 'mezo' ? null : estimateMemory(zoloArchitecture('causal-lm', presetConfig('tiny')), method, {
     rank: RANK, loraRank: LORA_RANK, perLayer,
   });
   const row: Row = {
@@ -95,7 +96,7 @@ async function measure(label: string, method: OptimizerName | 'mezo', perLayer: 
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(2);
 
-const methods: [string, OptimizerName | 'mezo', boolean][] = [
+const methods: [string, string, boolean][] = [
   ['AdamW', 'adamw', false],
   ['AdamW 8-bit', 'adamw8bit', false],
   ['Adafactor', 'adafactor', false],
@@ -107,6 +108,7 @@ const methods: [string, OptimizerName | 'mezo', boolean][] = [
   ['GaLore-AdamW 8-bit per-layer', 'galore-adamw8bit', true],
   ['LoRA', 'lora', false],
   ['ReLoRA', 'relora', false],
+  ['AdaLomo (fused backward)', 'adalomo', true],
   ['MeZO', 'mezo', false],
 ];
 const rows: Row[] = [];

@@ -18,7 +18,8 @@
  * ../shared/peers/torch_peer.py does); the ledger peak covers the warm-up and the repetitions.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createOptimizer } from '../../src/galore/factory.ts';
+import '../../src/galore/builtins.ts';
+import { createOptimizer } from '../../src/galore/registry.ts';
 import { createBackend } from '../../src/kernels/index.ts';
 import { noiseKey, registerNoisePurpose } from '../../src/kernels/noiseStreams.ts';
 import { ARCHITECTURES, type DecoderLm } from '../../src/nn/architectures/index.ts';
@@ -96,7 +97,7 @@ if (method === 'forward') {
   });
   step = async () => {
     const { grads } = await valueAndGrad(model.params, () => model.lossTensor(batch));
-    optimizer.step(grads);
+    await optimizer.step(grads);
     disposeGrads(grads);
   };
 }

@@ -7,7 +7,7 @@
  * The sampler is any function that returns one estimate per call, so a registered zolo estimator
  * (via its estimate-only entry point) and the reference sampler below are checked the same way.
  */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { normalAt } from '../kernels/rng.ts';
 import type { DifferentiableProblem } from './problem.ts';
 import { addScaled, cosine, dot, type MeanInterval, meanInterval } from './vectors.ts';

@@ -8,7 +8,7 @@
  * the gradient's unit roundoff (2⁻²⁴ for float32 models), so h ≈ 1e-3·(1 + ‖θ‖/√d) balances the two.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { normalAt, uniformAt } from '../kernels/rng.ts';
 import type { DifferentiableProblem } from './problem.ts';
 import { addScaled, dot, type MeanInterval, meanInterval, norm, scaled } from './vectors.ts';

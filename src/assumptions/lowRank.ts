@@ -4,7 +4,7 @@
  * subspace drifts slowly, so a projector refreshed every T steps still captures it.
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { ShapeError } from '../kernels/errors.ts';
+import { ShapeError } from '../errors.ts';
 
 export interface MatrixView {
   rows: number;

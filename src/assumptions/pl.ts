@@ -6,7 +6,7 @@
  * f* is rarely known for a model: pass a lower estimate (e.g. 0 for cross-entropy); a lower f* makes
  * the ratios smaller, so the reported μ stays a conservative (lower) estimate.
  */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 
 export interface TrajectoryPoint {
   step: number;

@@ -7,7 +7,7 @@
  * curvature, the gradient direction the curvature the optimizer actually meets; the largest ratio
  * seen is reported as a lower bound, and Lanczos (hessian.ts) gives the spectral estimate.
  */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { normalAt } from '../kernels/rng.ts';
 import type { DifferentiableProblem } from './problem.ts';
 import { addScaled, type MeanInterval, meanInterval, norm, scaled } from './vectors.ts';

@@ -23,7 +23,7 @@ import { bitsPerByte } from '../experiment/bitsPerByte.ts';
 import { featureRows, fitLinearProbe, scoreLinearProbe, type LabelledFeatures } from '../experiment/linearProbe.ts';
 import { classPrior } from '../experiment/methods/majority.ts';
 import { checkpointDir } from '../experiment/spamWorkload.ts';
-import { assertPositiveInteger, ConfigError } from '../kernels/errors.ts';
+import { assertPositiveInteger, ConfigError } from '../errors.ts';
 import { defaultBackendName } from '../kernels/index.ts';
 import { PromptClassifier } from '../nn/index.ts';
 import { release } from '../nn/model.ts';

@@ -6,15 +6,19 @@
  */
 import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
+import { addPluginOption } from './pluginOption.ts';
 import '../experiment/builtins.ts';
 import { CHECK_DEFAULTS } from '../experiment/check/defaults.ts';
 import { checkOutDir, prepareCheckDir, REPORT_FILE, writeCheck } from '../experiment/check/output.ts';
 import { type CheckOptions, type CheckResults, runCheck, zoMethodNames } from '../experiment/check/runCheck.ts';
+import { loadPlugins } from '../experiment/plugins.ts';
 import { registeredTasks } from '../experiment/workload.ts';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { registeredBackends } from '../kernels/index.ts';
 
 export interface CheckFlags {
+  /** modules to import first (estimator presets or tasks they register become checkable). */
+  plugin?: string[];
   model?: string;
   task?: string;
   method?: string;
@@ -31,6 +35,7 @@ export interface CheckFlags {
 }
 
 export interface CheckCommand extends CheckOptions {
+  plugins: string[];
   out: string;
   force: boolean;
   json: boolean;
@@ -70,6 +75,7 @@ export function parseCheckFlags(flags: CheckFlags): CheckCommand {
     steps: integer('--steps', flags.steps, CHECK_DEFAULTS.steps, 1),
     seed: integer('--seed', flags.seed, CHECK_DEFAULTS.seed, 0),
     ...(flags.backend === undefined ? {} : { backend: flags.backend }),
+    plugins: flags.plugin ?? [],
     out: flags.out,
     force: flags.force ?? false,
     json: flags.json ?? false,
@@ -79,7 +85,7 @@ export function parseCheckFlags(flags: CheckFlags): CheckCommand {
 /** The command line that reproduces a check (recorded in report.md). */
 export function commandLine(command: CheckCommand): string {
   return [
-    'zolo check', `--model ${command.model}`, `--task ${command.task}`, `--method ${command.methods.join(',')}`,
+    'zolo check', ...command.plugins.map((plugin) => `--plugin ${plugin}`), `--model ${command.model}`, `--task ${command.task}`, `--method ${command.methods.join(',')}`,
     `--batch ${command.batch}`, `--draws ${command.draws}`, `--probes ${command.probes}`, `--lanczos ${command.lanczosIterations}`,
     `--steps ${command.steps}`, `--seed ${command.seed}`, ...(command.backend ? [`--backend ${command.backend}`] : []), `--out ${command.out}`,
   ].join(' ');
@@ -88,6 +94,7 @@ export function commandLine(command: CheckCommand): string {
 export async function runCheckCommand(
   flags: CheckFlags, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<CheckResults> {
+  await loadPlugins(flags.plugin ?? [], '--plugin');
   const command = parseCheckFlags(flags);
   checkOutDir(command.out, command.force);
   const started = performance.now();
@@ -99,8 +106,7 @@ export async function runCheckCommand(
 }
 
 export function register(program: Command): void {
-  program
-    .command('check')
+  addPluginOption(program.command('check'), 'estimator presets or tasks, to check them too')
     .description(commandDescription('check'))
     .option('--model <name>', 'tiny, small or a checkpoint directory (synthetic-blobs: linear)', 'tiny')
     .option('--task <name>', 'spam or a synthetic task (synthetic-blobs)', 'spam')

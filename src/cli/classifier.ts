@@ -1,5 +1,5 @@
 /** What `zolo predict` needs of any model it classifies with, whatever folder the model came from. */
-import { FormatError } from '../kernels/errors.ts';
+import { FormatError } from '../errors.ts';
 import type { CardHead } from '../data/checkpointCard.ts';
 import type { Email } from '../data/spam.ts';
 import type { EmailTask } from '../data/tasks.ts';

@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { CARD_FILE } from '../data/checkpointCard.ts';
 import { CLASS_NAMES } from '../data/spam.ts';
 import { EmailTask, type PromptTemplate } from '../data/tasks.ts';
-import { ConfigError, FormatError } from '../kernels/errors.ts';
+import { ConfigError, FormatError } from '../errors.ts';
 import { createBackend } from '../kernels/index.ts';
 import { attachAdapters } from '../nn/adapters/index.ts';
 import type { DecoderLm } from '../nn/architectures/index.ts';

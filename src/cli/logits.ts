@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { createBackend } from '../kernels/index.ts';
 import { HfTokenizer, isHfModelDir, loadHfModel } from '../nn/hf/index.ts';
 import { Engine, MemoryLedger } from '../tensor/index.ts';

@@ -5,12 +5,15 @@
  */
 import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
-import { ConfigError } from '../kernels/errors.ts';
+import { addPluginOption } from './pluginOption.ts';
+import { ConfigError } from '../errors.ts';
+import { loadPlugins } from '../experiment/plugins.ts';
 import { architectureByName, LLAMA_SIZES, MODEL_NAMES } from '../galore/memory.ts';
 import { estimateMethodMemory, memoryMethods, type MethodMemory } from '../experiment/methodMemory.ts';
 import { PROJECTION_TYPES, type ProjectionType } from '../galore/projector.ts';
 
 interface MemoryFlags {
+  plugin: string[];
   model: string;
   method: string[];
   rank?: string;
@@ -32,8 +35,7 @@ function positiveInteger(flag: string, value: string | undefined): number | unde
 const gib = (bytes: number): string => (bytes / 2 ** 30 >= 0.1 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(2)} MiB`);
 
 export function register(program: Command): void {
-  program
-    .command('memory')
+  addPluginOption(program.command('memory'), 'estimator presets or backprop optimizers, to estimate them too')
     .description(commandDescription('memory'))
     .option('--model <name>', `one of ${MODEL_NAMES.join(', ')}`, 'tiny')
     .option('--method <names...>', `one or more of ${memoryMethods().join(', ')}`, ['adamw', 'galore-adamw'])
@@ -44,7 +46,8 @@ export function register(program: Command): void {
     .option('--bytes <n>', 'bytes per element (default: 4 for tiny/small, 2 (BF16, the paper\'s convention) for llama-*)')
     .option('--kind <kind>', 'zolo model kind: causal-lm | encoder-classifier', 'causal-lm')
     .option('--json', 'machine-readable output')
-    .action((flags: MemoryFlags) => {
+    .action(async (flags: MemoryFlags) => {
+      await loadPlugins(flags.plugin, '--plugin');
       if (flags.kind !== 'causal-lm' && flags.kind !== 'encoder-classifier') {
         throw new ConfigError(`--kind must be one of causal-lm, encoder-classifier, got ${JSON.stringify(flags.kind)}`);
       }

@@ -7,7 +7,7 @@
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 
 /** The real path a file has or would have (its folder's real path plus its name). */
 function realTarget(file: string): string {

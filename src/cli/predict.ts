@@ -17,7 +17,7 @@ import { type CheckpointCard, CARD_FILE, readCard } from '../data/checkpointCard
 import { cleanRawMessage } from '../data/spam.ts';
 import { DEFAULT_LABEL_WORDS, DEFAULT_PROMPT_SUFFIX, EmailTask } from '../data/tasks.ts';
 import { Tokenizer } from '../data/tokenizer.ts';
-import { ConfigError, FormatError, assertPositiveInteger } from '../kernels/errors.ts';
+import { ConfigError, FormatError, assertPositiveInteger } from '../errors.ts';
 import { createBackend, defaultBackendName } from '../kernels/index.ts';
 import { EncoderClassifier, PromptClassifier, loadCheckpoint } from '../nn/index.ts';
 import { attachAdapters, type AdapterSpec } from '../nn/adapters/index.ts';

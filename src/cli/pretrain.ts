@@ -9,7 +9,9 @@
  *                       card.ts: bits per byte, class prior, zero-shot and linear-probe accuracy)
  *
  * Schedule: linear warm-up over `warmup` steps to `lr`, then cosine decay to `lr·minLrRatio`
- * (nanoGPT's get_lr). Gradients are clipped to global norm `gradClip` (nanoGPT: 1.0).
+ * (nanoGPT's get_lr). Gradients are clipped to global norm `gradClip` (nanoGPT: 1.0), except under
+ * a fused-backward optimizer (AdaLomo), which updates each parameter inside the backward pass and
+ * never holds every gradient at once: its grouped update normalization takes the place of clipping.
  * Validation: mean next-token cross-entropy over the validation split's packed windows
  * (perplexity = exp(loss)), next to the add-one unigram baseline on the same targets.
  */
@@ -19,61 +21,67 @@ import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
+import { addPluginOption } from './pluginOption.ts';
 import { type CheckpointCard, CARD_FORMAT, TOKENIZER_FILE, WEIGHTS_FILE, writeCard } from '../data/checkpointCard.ts';
 import { CLASS_NAMES, loadSplit } from '../data/spam.ts';
 import { DEFAULT_LABEL_WORDS, DEFAULT_PROMPT_SUFFIX, EmailTask, LmTask, unigramPerplexity } from '../data/tasks.ts';
 import { type Tokenizer, trainTokenizer } from '../data/tokenizer.ts';
-import { AdamW } from '../galore/adamw.ts';
-import { createPretrainingOptimizer, PRETRAIN_OPTIMIZER_NAMES, type PretrainingHyper } from '../galore/factory.ts';
+import { loadPlugins } from '../experiment/plugins.ts';
+import '../galore/builtins.ts';
+import type { GaLoreSettings } from '../galore/galore.ts';
+import { perLayerUpdates } from '../galore/layerwise.ts';
+import type { ReLoraSettings } from '../galore/lora.ts';
+import type { ParamOptimizer } from '../galore/optimizer.ts';
+import { backpropOptimizer, backpropOptimizerNames, createOptimizer, isBackpropOptimizer } from '../galore/registry.ts';
 import type { AdaptableModel } from '../nn/adapters/attach.ts';
-import { ConfigError, DivergenceError, assertFinite, assertPositiveInteger } from '../kernels/errors.ts';
+import type { LanguageModelBatch } from '../nn/batch.ts';
+import type { LoraOptions } from '../nn/adapters/lora.ts';
+import { ConfigError, DivergenceError, assertFinite, assertPositiveInteger } from '../errors.ts';
 import { createBackend, defaultBackendName } from '../kernels/index.ts';
 import { type LanguageModel, LANGUAGE_MODEL_PRESET_NAMES, PRESET_MAX_VOCAB, PromptClassifier, createLanguageModel, disposeGrads, languageModelConfig, saveCheckpoint, valueAndGrad } from '../nn/index.ts';
 import type { Param } from '../tensor/params.ts';
 import { Engine, MemoryLedger, type Tensor, ops } from '../tensor/index.ts';
 import { type CardWithMetrics, cardMetricsOf, formatCardMetrics, withCardMetrics } from './card.ts';
 
-/** What an optimizer must offer the pretraining loop (AdamW in src/galore/adamw.ts and the ParamOptimizers of src/galore/factory.ts both do). */
-export interface PretrainOptimizer {
-  readonly name: string;
+/** What pretraining hands an optimizer: lr and λ, and GaLore rank/T/α, LoRA rank, ReLoRA restarts when given. */
+export interface PretrainingHyper {
   lr: number;
-  step(grads: ReadonlyMap<Param, Tensor>): void;
-  stateBytes(): number;
-  dispose(): void;
+  weightDecay: number;
+  galore?: GaLoreSettings;
+  lora?: Partial<LoraOptions>;
+  relora?: Partial<ReLoraSettings>;
 }
 
-export type OptimizerHyper = PretrainingHyper;
+/** Every optimizer `--optimizer` accepts: the backprop optimizers registered now. */
+export function pretrainOptimizerNames(): string[] {
+  return backpropOptimizerNames();
+}
 
-/** Gets the model, not only its parameters: lora/relora attach adapters to it (and freeze its weights). */
-export type PretrainOptimizerFactory = (model: AdaptableModel, hyper: OptimizerHyper) => PretrainOptimizer;
+function assertPretrainOptimizer(name: string): void {
+  if (!isBackpropOptimizer(name)) throw new ConfigError(`--optimizer must be one of ${pretrainOptimizerNames().join(', ')}, got ${JSON.stringify(name)}`);
+}
 
 /**
- * Optimizers `--optimizer` accepts. Add an entry (or call `registerPretrainOptimizer`) to make another
- * one available, e.g. GaLore's: `'galore-adamw': (params, h) => createOptimizer('galore-adamw', params, h)`.
+ * Pretraining's optimizer settings where they differ from `zolo run`'s (registry defaults):
+ * decoupled decay on matrices only for every optimizer (nanoGPT's configure_optimizers); the AdamW
+ * baseline with torch's and nanoGPT's ε = 1e-8 (the GaLore variants keep the GaLore repository's
+ * 1e-6, galore.md §2.4); GaLore rank r = d/4 of the smallest attention/MLP matrix side unless given
+ * (the paper's pretraining ratios: 60M 128/512, 7B 1024/4096; the HF default 128 would be full rank
+ * for tiny's d = 128), T = 200, α = 0.25 (galore.md §2.8).
  */
-const PRETRAIN_OPTIMIZERS = new Map<string, PretrainOptimizerFactory>([
-  ['adamw', (_model, hyper) => new AdamW({ lr: hyper.lr, weightDecay: hyper.weightDecay })],
-]);
+export const PRETRAIN_OPTIMIZER_SETTINGS = { decayMatricesOnly: true, adamwEps: 1e-8 } as const;
 
-export function registerPretrainOptimizer(name: string, factory: PretrainOptimizerFactory): void {
-  PRETRAIN_OPTIMIZERS.set(name, factory);
-}
-
-// GaLore and its siblings from src/galore/factory.ts (r = d/4, T = 200, α = 0.25 unless configured).
-for (const name of PRETRAIN_OPTIMIZER_NAMES) registerPretrainOptimizer(name, (model, hyper) => createPretrainingOptimizer(name, model, hyper));
-
-export function pretrainOptimizerNames(): string[] {
-  return [...PRETRAIN_OPTIMIZERS.keys()];
-}
-
-function assertPretrainOptimizer(name: string): PretrainOptimizerFactory {
-  const factory = PRETRAIN_OPTIMIZERS.get(name);
-  if (!factory) throw new ConfigError(`--optimizer must be one of ${pretrainOptimizerNames().join(', ')}, got ${JSON.stringify(name)}`);
-  return factory;
-}
-
-export function createPretrainOptimizer(name: string, model: AdaptableModel, hyper: OptimizerHyper): PretrainOptimizer {
-  return assertPretrainOptimizer(name)(model, hyper);
+export function createPretrainOptimizer(name: string, model: AdaptableModel, hyper: PretrainingHyper): ParamOptimizer {
+  assertPretrainOptimizer(name);
+  const params = model.params.trainable();
+  const matrices = params.filter((p) => p.tensor.shape.length === 2 && (p.group === 'attention' || p.group === 'mlp'));
+  const side = Math.min(...matrices.map((p) => Math.min(p.tensor.shape[0]!, p.tensor.shape[1]!)));
+  const rank = Number.isFinite(side) ? Math.max(1, Math.floor(side / 4)) : undefined;
+  return createOptimizer(name, params, {
+    lr: hyper.lr, weightDecay: hyper.weightDecay, decayMatricesOnly: PRETRAIN_OPTIMIZER_SETTINGS.decayMatricesOnly,
+    ...(name === 'adamw' ? { eps: PRETRAIN_OPTIMIZER_SETTINGS.adamwEps } : {}),
+    galore: { rank, ...hyper.galore }, model, ...(hyper.lora ? { lora: hyper.lora } : {}), ...(hyper.relora ? { relora: hyper.relora } : {}),
+  });
 }
 
 export interface PretrainOptions {
@@ -156,6 +164,20 @@ function trainedTokenizer(vocab: number, texts: () => string[]): Tokenizer {
   let tokenizer = tokenizers.get(vocab);
   if (!tokenizer) tokenizers.set(vocab, (tokenizer = trainTokenizer(texts(), { vocabSize: vocab })));
   return tokenizer;
+}
+
+/** One normal step: all gradients, clipped to global norm `clip` (0: off), then the optimizer; a non-finite loss takes no step. */
+async function clippedStep(model: LanguageModel, optimizer: ParamOptimizer, batch: LanguageModelBatch, clip: number): Promise<number> {
+  const { loss, grads } = await valueAndGrad(model.params, () => model.lossTensor(batch));
+  try {
+    if (Number.isFinite(loss)) {
+      await clipGradients(grads, clip);
+      await optimizer.step(grads);
+    }
+  } finally {
+    disposeGrads(grads);
+  }
+  return loss;
 }
 
 /** Scales every gradient by min(1, clip/‖g‖) (global L2 norm); returns ‖g‖ before clipping. */
@@ -250,6 +272,7 @@ export async function pretrain(options: PretrainOptions, progress: ProgressRepor
 
   const model = createLanguageModel(engine, config, options.seed);
   const optimizer = createPretrainOptimizer(options.optimizer, model, { lr: options.lr, weightDecay: options.weightDecay, ...options.optimizerOptions });
+  const fusedBackward = backpropOptimizer(options.optimizer).rule.fusedBackward === true;
   const sampler = trainLm.sampler(options.batch, options.seed);
   const evalBatch = 32;
   const history: { step: number; trainLoss: number; validationLoss?: number }[] = [];
@@ -263,14 +286,10 @@ export async function pretrain(options: PretrainOptions, progress: ProgressRepor
     optimizer.lr = learningRateAt(step, options);
     const batch = sampler.batchAt(step);
     ledger.resetPeaks();
-    const { loss, grads } = await valueAndGrad(model.params, () => model.lossTensor(batch));
-    if (!Number.isFinite(loss)) {
-      disposeGrads(grads);
-      throw new DivergenceError(`pretraining diverged: loss ${loss} at step ${step} (try a smaller --lr than ${options.lr})`, step);
-    }
-    await clipGradients(grads, options.gradClip);
-    optimizer.step(grads);
-    disposeGrads(grads);
+    const loss = fusedBackward
+      ? (await valueAndGrad(model.params, () => model.lossTensor(batch), { onParamGrad: perLayerUpdates(optimizer) })).loss
+      : await clippedStep(model, optimizer, batch, options.gradClip);
+    if (!Number.isFinite(loss)) throw new DivergenceError(`pretraining diverged: loss ${loss} at step ${step} (try a smaller --lr than ${options.lr})`, step);
     if (ledger.peakBytes() > trainPeak) {
       trainPeak = ledger.peakBytes();
       trainPeakByCategory = { ...ledger.snapshot().peak };
@@ -398,8 +417,7 @@ function optimizerOptionsFromFlags(flags: Record<string, unknown>): Pick<Pretrai
 
 export function register(program: Command): void {
   const d = PRETRAIN_DEFAULTS;
-  program
-    .command('pretrain')
+  addPluginOption(program.command('pretrain'), 'backprop optimizers, to pretrain with them')
     .description(commandDescription('pretrain'))
     .requiredOption('--model <preset>', `model preset: ${LANGUAGE_MODEL_PRESET_NAMES.join(' | ')}`)
     .option('--steps <n>', 'optimizer steps', parseNumber('--steps'), d.steps)
@@ -413,7 +431,7 @@ export function register(program: Command): void {
     .option('--vocab <n>', 'tokenizer vocabulary size (default: the preset\'s, at most 4096)', parseNumber('--vocab'))
     .option('--warmup <n>', `warm-up steps (default ${d.warmupFraction * 100}% of --steps)`, parseNumber('--warmup'))
     .option('--weight-decay <x>', 'decoupled weight decay (matrices only)', parseNumber('--weight-decay'), d.weightDecay)
-    .option('--grad-clip <x>', 'clip the global gradient norm to this (0: off)', parseNumber('--grad-clip'), d.gradClip)
+    .option('--grad-clip <x>', 'clip the global gradient norm to this (0: off; adalomo updates inside backward and is never clipped)', parseNumber('--grad-clip'), d.gradClip)
     .option('--eval-every <n>', 'steps between validation passes (0: only at the end)', parseNumber('--eval-every'), d.evalEvery)
     .option('--eval-windows <n>', 'validation windows per intermediate pass', parseNumber('--eval-windows'), d.evalWindows)
     .option('--galore-rank <r>', 'galore-*: projection rank r (default d/4)', parseNumber('--galore-rank'))
@@ -423,6 +441,7 @@ export function register(program: Command): void {
     .option('--relora-every <K>', 'relora: merge and restart every K steps', parseNumber('--relora-every'))
     .option('--relora-rewarmup <n>', 'relora: lr re-warm-up steps after each restart', parseNumber('--relora-rewarmup'))
     .action(async (flags: Record<string, unknown>) => {
+      await loadPlugins(flags.plugin as string[], '--plugin');
       const steps = flags.steps as number;
       const card = await pretrain({
         model: flags.model as string,

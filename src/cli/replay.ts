@@ -10,12 +10,16 @@
  * Backend: the run's own (DIR/config.json's `backend`, next to the log), where replay is bit for bit;
  * `--backend` picks another, and then a difference is reported against the float32 rounding bound
  * (src/zo/replayCheck.ts) instead of failing, unless it exceeds that bound.
+ *
+ * Plug-ins: a run of a method a plug-in registered is rebuilt after importing the modules the run
+ * recorded (DIR/config.json's `plugins`, absolute paths) and any `--plugin`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
-import { ConfigError, FormatError } from '../kernels/errors.ts';
+import { loadPlugins } from '../experiment/plugins.ts';
+import { ConfigError, FormatError } from '../errors.ts';
 import { createBackend } from '../kernels/index.ts';
 import { readSafetensors, type SafetensorsContents, writeSafetensors } from '../nn/safetensors.ts';
 import { Engine, ParamStore } from '../tensor/index.ts';
@@ -29,6 +33,7 @@ interface ReplayOptions {
   check?: string;
   steps?: string;
   backend?: string;
+  plugin: string[];
   force?: boolean;
   json?: boolean;
 }
@@ -52,16 +57,27 @@ function checkpointStep(contents: SafetensorsContents): number | null {
   }
 }
 
+/** The run's config.json (beside the log) as far as replay reads it, or {} when there is none or it is unreadable. */
+function recordedConfig(runDir: string): { backend?: unknown; plugins?: unknown } {
+  const file = join(runDir, 'config.json');
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as { backend?: unknown; plugins?: unknown };
+  } catch {
+    return {};
+  }
+}
+
 /** The backend a run recorded in its config.json (beside the log), or null when there is none. */
 export function recordedBackend(runDir: string): string | null {
-  const file = join(runDir, 'config.json');
-  if (!existsSync(file)) return null;
-  try {
-    const backend = (JSON.parse(readFileSync(file, 'utf8')) as { backend?: unknown }).backend;
-    return typeof backend === 'string' ? backend : null;
-  } catch {
-    return null;
-  }
+  const { backend } = recordedConfig(runDir);
+  return typeof backend === 'string' ? backend : null;
+}
+
+/** The plug-in modules a run recorded in its config.json (absolute paths), or [] when there are none. */
+export function recordedPlugins(runDir: string): string[] {
+  const { plugins } = recordedConfig(runDir);
+  return Array.isArray(plugins) ? plugins.filter((path): path is string => typeof path === 'string') : [];
 }
 
 function buildStore(engine: Engine, log: ZoLog, start: SafetensorsContents, file: string): ParamStore {
@@ -89,12 +105,15 @@ export function register(program: Command): void {
     .option('--check <file>', 'compare with these parameters (default DIR/checkpoint.safetensors when present)')
     .option('--steps <n>', 'replay only the first n logged steps')
     .option('--backend <name>', "kernel backend (default: the run's own, from DIR/config.json, else cpu); on another backend differences are checked against float32 rounding")
+    .option('--plugin <module>', "import a module that registers the run's method first, besides those DIR/config.json names (repeatable)", (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--force', 'overwrite --out if it exists')
     .option('--json', 'machine-readable output')
     .action(async (dir: string | undefined, options: ReplayOptions) => {
       const logFile = options.log ?? (dir ? join(dir, ZO_LOG_FILE) : undefined);
       if (!logFile) throw new ConfigError('replay needs a run folder DIR or --log FILE');
       if (!existsSync(logFile)) throw new FormatError(`no ZO log at ${logFile}`);
+      await loadPlugins(recordedPlugins(dir ?? dirname(logFile)), 'config.json plugins');
+      await loadPlugins(options.plugin, '--plugin');
       const log = parseZoLog(readFileSync(logFile, 'utf8'), logFile);
       if (options.steps !== undefined) {
         const steps = Number(options.steps);

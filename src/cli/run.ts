@@ -1,18 +1,18 @@
 import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
+import { addPluginOption, collect } from './pluginOption.ts';
 import '../experiment/builtins.ts';
 import { runProgress } from '../experiment/progress.ts';
 import { loadPlugins } from '../experiment/plugins.ts';
 import { resolveRunConfigWithPlugins } from '../experiment/resolve.ts';
 import { resolveResume } from '../experiment/resume.ts';
 import { describeOutcome, readRunConfig, runExperiment } from '../experiment/runner.ts';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** The options every command that builds a run config shares (run, config). */
 export function addRunConfigOptions(command: Command): Command {
-  return command
+  command
     .option('--method <name>', 'fine-tuning method (see `zolo methods`; zero-shot, mezo, lozo, …)')
     .option('--task <name>', 'task: spam or a synthetic task (synthetic-blobs)')
     .option('--model <name>', 'tiny, small, a checkpoint path or a Hugging Face model folder (synthetic-blobs: linear)')
@@ -33,8 +33,8 @@ export function addRunConfigOptions(command: Command): Command {
     .option('--forward-budget <n>', 'stop after this many training forward passes')
     .option('--wall-budget <seconds>', 'stop after this much wall time')
     .option('--out <dir>', 'output folder (default runs/<method>-<task>-<timestamp>)')
-    .option('--config <file>', 'JSON run config (flags and --set override it)')
-    .option('--plugin <module>', 'import a module that registers estimators, methods or tasks before the config is checked (repeatable)', collect, [] as string[])
+    .option('--config <file>', 'JSON run config (flags and --set override it)');
+  return addPluginOption(command, 'estimators, backprop optimizers, methods or tasks before the config is checked')
     .option('--set <key=value>', 'set any config key by dotted path, e.g. options.eps=1e-3 (repeatable)', collect, [] as string[]);
 }
 

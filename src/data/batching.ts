@@ -3,7 +3,7 @@
  * the permutation drawn by seedrandom(`${s}:${e}`), so a run's batches are a pure function of
  * (seed, epoch, batch index) and a resumed run sees the same data it would have seen.
  */
-import { ConfigError, assertPositiveInteger } from '../kernels/errors.ts';
+import { ConfigError, assertPositiveInteger } from '../errors.ts';
 import { seededShuffle } from './spam.ts';
 
 /** Index used for targets/labels that must not contribute to a loss (the kernels' crossEntropy ignores target < 0). */

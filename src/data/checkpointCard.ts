@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FormatError } from '../kernels/errors.ts';
+import { FormatError } from '../errors.ts';
 import type { PromptTemplate } from './emailTask.ts';
 
 export const CARD_FILE = 'card.json';

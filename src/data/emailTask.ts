@@ -11,7 +11,7 @@
  * is never cut. Rows are right-padded; `lastPosition[i]` is where to read the logits of row i.
  * The loss MeZO minimises is cross-entropy over the label-word logits (softmax over the 2 words).
  */
-import { ConfigError, assertPositiveInteger } from '../kernels/errors.ts';
+import { ConfigError, assertPositiveInteger } from '../errors.ts';
 import { BatchSampler, chunk, epochOrder } from './batching.ts';
 import { CLASS_NAMES, type Email } from './spam.ts';
 /**

@@ -6,7 +6,7 @@
  *   targets[t] = stream[w·seq + t + 1]    (next-token prediction: targets are ids shifted by one)
  * The final window is padded with `pad`; padded positions get target IGNORE_INDEX (−1).
  */
-import { ConfigError, assertPositiveInteger } from '../kernels/errors.ts';
+import { ConfigError, assertPositiveInteger } from '../errors.ts';
 import { BatchSampler, IGNORE_INDEX, chunk, epochOrder } from './batching.ts';
 import { SPECIAL_IDS, type Tokenizer } from './tokenizer.ts';
 

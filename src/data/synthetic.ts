@@ -13,7 +13,7 @@
  * differences in float64.
  */
 import { Matrix, QrDecomposition } from 'ml-matrix';
-import { ConfigError, assertFinite, assertPositiveInteger } from '../kernels/errors.ts';
+import { ConfigError, assertFinite, assertPositiveInteger } from '../errors.ts';
 import { normalAt, uniformAt } from '../kernels/rng.ts';
 import type { Engine, ParamGroup } from '../tensor/index.ts';
 import { ParamStore } from '../tensor/index.ts';

@@ -13,7 +13,7 @@
  * pair with the smaller (left id, right id). Training stops early when no pair occurs twice.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ConfigError, FormatError, assertPositiveInteger } from '../kernels/errors.ts';
+import { ConfigError, FormatError, assertPositiveInteger } from '../errors.ts';
 
 export const SPECIAL_TOKENS = ['pad', 'unk', 'bos', 'eos', 'sep'] as const;
 export type SpecialToken = (typeof SPECIAL_TOKENS)[number];

@@ -10,7 +10,7 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FormatError } from '../kernels/errors.ts';
+import { FormatError } from '../errors.ts';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsEntry } from '../nn/safetensors.ts';
 
 export const RUN_CHECKPOINT_FORMAT = 'zolo-run-checkpoint/1';

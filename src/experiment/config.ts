@@ -8,7 +8,7 @@
  * in `checkNames` (runners register them at import time, so the schema itself stays static).
  */
 import { z } from 'zod';
-import { ConfigError, describeValue } from '../kernels/errors.ts';
+import { ConfigError, describeValue } from '../errors.ts';
 import { defaultBackendName } from '../kernels/registry.ts';
 import { allowedText, objectKeys, schemaAt } from './schemaWalk.ts';
 

@@ -4,7 +4,7 @@
  * checkpoint and throws RunInterrupted, whose message is the command that resumes the run. A second
  * signal exits at once (the last periodic checkpoint is still complete: writes are atomic).
  */
-import { ZoloError } from '../kernels/errors.ts';
+import { ZoloError } from '../errors.ts';
 
 /** Conventional exit codes: 128 + the signal number. */
 const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;

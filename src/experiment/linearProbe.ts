@@ -6,7 +6,7 @@
  * validation (highest accuracy, ties to the lower validation loss, then to the larger λ). The test
  * split is scored only with the chosen λ, so it never takes part in a choice.
  */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { fitLogisticRegression, scoreLogistic, type LogisticModel } from './logisticRegression.ts';
 import { fitStandardizer, standardize, type Standardizer } from './standardize.ts';
 import type { DataSplit, EvalResult, Workload } from './workload.ts';

@@ -17,7 +17,7 @@
  * feature block whose length is not rows × dim throw ConfigError.
  */
 import { Matrix, solve } from 'ml-matrix';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { EvalResult } from './workload.ts';
 
 export interface LogisticModel {

@@ -9,8 +9,10 @@
  * method over the same parameters, the next `step` does exactly what it would have done. Anything
  * random must derive from (seed, step) or live in the saved state.
  */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
+import { type BackpropOptimizer, backpropOptimizerNames, isBackpropOptimizer, backpropOptimizer } from '../galore/registry.ts';
 import { listPresets, type Preset } from '../zo/index.ts';
+import { backpropMethod } from './methods/backprop.ts';
 import { zoMethod } from './methods/zo.ts';
 import type { Batch, EvalResult, EvalSplit, Workload } from './workload.ts';
 
@@ -105,36 +107,54 @@ export interface MethodAdapter {
 }
 
 const adapters = new Map<string, MethodAdapter>();
-/** ZO adapters built on demand, one per preset object (a preset registered later gets its own). */
+/** Adapters built on demand, one per registry entry (an entry registered later gets its own). */
 const zoAdapters = new WeakMap<Preset, MethodAdapter>();
+const backpropAdapters = new WeakMap<BackpropOptimizer, MethodAdapter>();
 
-/** Registers a method; a name already taken by a method or an estimator preset is a ConfigError. */
+/** The names the registries of src/zo (presets) and src/galore (backprop optimizers) hold now. */
+function registryNames(): string[] {
+  return [...listPresets().map((preset) => preset.name), ...backpropOptimizerNames()];
+}
+
+/** Registers a method; a name already taken by a method, an estimator preset or a backprop optimizer is a ConfigError. */
 export function registerMethod(adapter: MethodAdapter): void {
   if (adapters.has(adapter.name)) throw new ConfigError(`a method named "${adapter.name}" is already registered`);
-  if (listPresets().some((preset) => preset.name === adapter.name)) {
-    throw new ConfigError(`a method named "${adapter.name}" cannot be registered: an estimator preset of that name is already a method`);
+  if (registryNames().includes(adapter.name)) {
+    throw new ConfigError(`a method named "${adapter.name}" cannot be registered: an estimator preset or backprop optimizer of that name is already a method`);
   }
   adapters.set(adapter.name, adapter);
 }
 
 /**
- * Every method known now: the registered adapters, then every estimator preset in the src/zo
- * registry at the time of the call, so a preset registered after import is a method too.
+ * Every method known now: the registered adapters, then every estimator preset and backprop
+ * optimizer in their registries at the time of the call, so one registered after import is a method too.
  */
 export function registeredMethods(): string[] {
-  return [...adapters.keys(), ...listPresets().map((preset) => preset.name).filter((name) => !adapters.has(name))];
+  return [...new Set([...adapters.keys(), ...registryNames()])];
 }
 
 export function methodAdapter(name: string): MethodAdapter {
   const preset = listPresets().find((candidate) => candidate.name === name);
+  const backprop = isBackpropOptimizer(name);
   const adapter = adapters.get(name);
-  if (adapter && preset) throw new ConfigError(`method "${name}" is ambiguous: both a registered method and an estimator preset carry that name`);
-  if (adapter) return adapter;
-  if (!preset) throw new ConfigError(`method must be one of ${registeredMethods().join(', ')}, got "${name}"`);
-  let zo = zoAdapters.get(preset);
-  if (!zo) {
-    zo = zoMethod(preset);
-    zoAdapters.set(preset, zo);
+  if ([adapter !== undefined, preset !== undefined, backprop].filter(Boolean).length > 1) {
+    throw new ConfigError(`method "${name}" is ambiguous: more than one of the registered methods, estimator presets and backprop optimizers carry that name`);
   }
-  return zo;
+  if (adapter) return adapter;
+  if (preset) {
+    let zo = zoAdapters.get(preset);
+    if (!zo) {
+      zo = zoMethod(preset);
+      zoAdapters.set(preset, zo);
+    }
+    return zo;
+  }
+  if (!backprop) throw new ConfigError(`method must be one of ${registeredMethods().join(', ')}, got "${name}"`);
+  const entry = backpropOptimizer(name);
+  let method = backpropAdapters.get(entry);
+  if (!method) {
+    method = backpropMethod(entry);
+    backpropAdapters.set(entry, method);
+  }
+  return method;
 }

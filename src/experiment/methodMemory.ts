@@ -9,8 +9,9 @@
  * the estimate says so instead of guessing, and points at `zolo run`, whose ledger measures it.
  */
 import { LORA_DEFAULTS } from '../nn/adapters/lora.ts';
-import { estimateMemory, MEMORY_METHODS, type Architecture, type MemoryEstimate, type MemoryOptions } from '../galore/memory.ts';
-import { ConfigError } from '../kernels/errors.ts';
+import '../galore/builtins.ts';
+import { estimateMemory, memoryMethodNames, type Architecture, type MemoryEstimate, type MemoryOptions } from '../galore/memory.ts';
+import { ConfigError } from '../errors.ts';
 import { createEstimator, listPresets } from '../zo/index.ts';
 import { presetAdapters } from './methods/zo.ts';
 
@@ -21,13 +22,13 @@ const STATE_PER_VALUE: Readonly<Record<string, number>> = { sgd: 0, signSgd: 0, 
 
 const MEASURE = 'run it with `zolo run` and read summary.json memory.peakBytes';
 
-/** Every method `zolo memory` accepts: the GaLore memory model's and every ZO preset. */
+/** Every method `zolo memory` accepts: every backprop optimizer (the GaLore memory model) and every ZO preset, registered now. */
 export function memoryMethods(): string[] {
-  return [...new Set([...MEMORY_METHODS, ...listPresets().map((preset) => preset.name)])];
+  return [...new Set([...memoryMethodNames(), ...listPresets().map((preset) => preset.name)])];
 }
 
 export function estimateMethodMemory(architecture: Architecture, method: string, options: MemoryOptions = {}): MethodMemory {
-  if ((MEMORY_METHODS as readonly string[]).includes(method)) return estimateMemory(architecture, method, options);
+  if (memoryMethodNames().includes(method)) return estimateMemory(architecture, method, options);
   if (!listPresets().some((preset) => preset.name === method)) {
     throw new ConfigError(`method must be one of ${memoryMethods().join(', ')}, got "${method}"`);
   }

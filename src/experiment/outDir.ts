@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 
 /** Files whose presence marks a folder as zolo output (a run or a suite). */
 const MARKERS = ['config.json', 'suite.json', 'metrics.jsonl', 'summary.json', 'results.json'];

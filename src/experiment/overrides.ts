@@ -6,7 +6,7 @@
  * it parses (numbers, booleans, arrays) and kept as a string otherwise.
  */
 import type { z } from 'zod';
-import { ConfigError, describeValue } from '../kernels/errors.ts';
+import { ConfigError, describeValue } from '../errors.ts';
 import { kindOf, objectKeys, schemaAt, unwrap } from './schemaWalk.ts';
 
 export type PlainObject = Record<string, unknown>;

@@ -5,7 +5,7 @@
  * validated as a whole, then method, task and backend names are checked against their registries.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { ConfigError, FormatError } from '../kernels/errors.ts';
+import { ConfigError, FormatError } from '../errors.ts';
 import { checkNames, parseRunConfig, resolvedSelectBy, runConfigSchema, type RunConfig } from './config.ts';
 import { methodAdapter } from './method.ts';
 import { loadPlugins, pluginBaseDir, resolvePluginPaths } from './plugins.ts';

@@ -8,7 +8,7 @@
  * A run that has finished under limits it cannot exceed is not run again: resuming it is a no-op
  * that says so and appends nothing to metrics.jsonl (resumeLimits.ts, checked by the runner).
  */
-import { ConfigError, describeValue } from '../kernels/errors.ts';
+import { ConfigError, describeValue } from '../errors.ts';
 import type { RunConfig } from './config.ts';
 import { isPlainObject, type PlainObject } from './overrides.ts';
 import { resolveRunConfig, type ConfigSources } from './resolve.ts';

@@ -23,7 +23,7 @@ import { CARD_FILE, readCard, writeCard, type CheckpointCard } from '../data/che
 import { EmailTask, type PromptBatch, type PromptTemplate, type TaskTokenizer } from '../data/emailTask.ts';
 import { CLASS_NAMES, fewShot, loadSplit } from '../data/spam.ts';
 import { Tokenizer } from '../data/tokenizer.ts';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { loadCheckpoint, saveCheckpoint, type SavableModel } from '../nn/checkpoint.ts';
 import { EncoderClassifier } from '../nn/encoderClassifier.ts';
 import { canMergeAdapters } from '../nn/adapters/merge.ts';

@@ -3,7 +3,7 @@
  * (population std). A constant column keeps scale 1, so it maps to 0 instead of dividing by zero.
  * Validation and test rows are transformed with the training statistics, never their own.
  */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 
 export interface Standardizer {
   mean: Float64Array;

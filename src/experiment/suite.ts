@@ -11,7 +11,8 @@
  * A run counts as finished when its summary.json exists; `resume` skips finished runs and continues
  * interrupted ones from their checkpoints.
  *
- * Plug-ins: `base.plugins` (relative to the suite file) are imported before the plan is checked.
+ * Plug-ins: `base.plugins` and a run entry's own `plugins` (relative to the suite file) are imported
+ * before the plan is checked; an entry's list replaces base's for that entry's runs, like any key.
  *
  * Where: `out`, else a fresh runs/<name>-<timestamp>. A suite file's own `out` names its committed
  * results; they are rewritten only when asked (`updateResults`, which clears and refills that folder),
@@ -19,7 +20,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, FormatError } from '../kernels/errors.ts';
+import { ConfigError, FormatError } from '../errors.ts';
 import { registeredBackends } from '../kernels/registry.ts';
 import { methodAdapter, registeredMethods } from './method.ts';
 import type { NameRegistries } from './config.ts';
@@ -61,15 +62,24 @@ export function readSuiteFile(path: string): SuiteFile {
     throw new FormatError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
   const suite = parseSuite(json, path);
-  const plugins = suite.base.plugins as string[] | undefined;
   // relative plug-in paths belong to the suite file, wherever it is run from
-  if (plugins) suite.base = { ...suite.base, plugins: resolvePluginPaths(plugins, pluginBaseDir(path)) };
-  return suite;
+  const anchored = <T extends Record<string, unknown>>(layer: T): T => {
+    const plugins = pluginList(layer);
+    return plugins ? { ...layer, plugins: resolvePluginPaths(plugins, pluginBaseDir(path)) } : layer;
+  };
+  return { ...suite, base: anchored(suite.base), runs: suite.runs.map(anchored) };
 }
 
-/** Imports the plug-ins named in the suite's `base.plugins`, so the names they register pass the plan's checks. */
+/** A layer's `plugins` when it is a list of paths; anything else is left to the plan's checks, which name the field. */
+function pluginList(layer: Record<string, unknown>): string[] | null {
+  const { plugins } = layer;
+  return Array.isArray(plugins) && plugins.every((path) => typeof path === 'string') ? plugins : null;
+}
+
+/** Imports the plug-ins named in `base.plugins` and the run entries' `plugins`, so the names they register pass the plan's checks. */
 export async function loadSuitePlugins(suite: SuiteFile): Promise<void> {
-  await loadPlugins((suite.base.plugins as string[] | undefined) ?? [], 'base.plugins');
+  await loadPlugins(pluginList(suite.base) ?? [], 'base.plugins');
+  for (const entry of suite.runs) await loadPlugins(pluginList(entry) ?? [], `runs "${entry.label}" plugins`);
 }
 
 export function knownNames(): NameRegistries {

@@ -14,7 +14,7 @@
  * expanded run is validated (names included) before anything runs; errors say which entry.
  */
 import { z } from 'zod';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { checkNames, issueToConfigError, parseRunConfig, RUN_CONFIG_KEYS, RUN_DEFAULTS, runConfigSchema, type NameRegistries, type RunConfig } from './config.ts';
 import { isPlainObject, mergeLayers, setAtPath, type PlainObject } from './overrides.ts';
 

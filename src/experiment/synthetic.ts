@@ -13,7 +13,7 @@
 import type { ParamGradCallback } from '../nn/tape.ts';
 import seedrandom from 'seedrandom';
 import { z } from 'zod';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import * as ops from '../tensor/ops.ts';
 import { ParamStore } from '../tensor/params.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -131,7 +131,7 @@ export async function createBlobsWorkload(request: WorkloadRequest): Promise<Wor
       }
       if (!onParamGrad) return { loss, gradients };
       for (const [param, grad] of gradients) {
-        onParamGrad(param, grad);
+        await onParamGrad(param, grad);
         grad.dispose();
       }
       return { loss, gradients: new Map() };

@@ -10,7 +10,7 @@
  * for, exactly the selected parameters. An entry that selects nothing is a ConfigError listing what
  * exists (a typo must not silently train nothing).
  */
-import { ConfigError, describeValue } from '../kernels/errors.ts';
+import { ConfigError, describeValue } from '../errors.ts';
 import { PARAM_GROUPS, type Param, type ParamStore } from '../tensor/params.ts';
 
 function entryMatcher(entry: string): (param: Param) => boolean {

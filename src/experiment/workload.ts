@@ -7,7 +7,7 @@
  * synthetic tasks in synthetic.ts.
  */
 import type { z } from 'zod';
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { issueToConfigError } from './config.ts';
 import type { Linear } from '../nn/linear.ts';
 import { type SafetensorsEntry, writeSafetensors } from '../nn/safetensors.ts';

@@ -37,13 +37,29 @@ export const RANDOMIZED_SVD_DEFAULTS = {
   seed: 0x9a10e,
 } as const;
 
-/** AdamW as in GaLoreAdamW (HF legacy AdamW copy; galore.md §2.4): eps 1e-6 in code, 1e-8 in the paper text (galore.md §10). */
+/**
+ * AdamW of `zolo run` and GaLore, as in GaLoreAdamW (HF legacy AdamW copy; galore.md §2.4): eps 1e-6
+ * in code, 1e-8 in the paper text (galore.md §10); decay on every trained tensor (§2.7).
+ */
 export const ADAMW_DEFAULTS = {
   lr: 1e-3,
   beta1: 0.9,
   beta2: 0.999,
   eps: 1e-6,
   weightDecay: 0,
+} as const;
+
+/**
+ * torch.optim.AdamW's defaults (β (0.9, 0.999), ε 1e-8, λ 0.01; Kingma & Ba arXiv 1412.6980 §2),
+ * with decay on matrices only as nanoGPT's configure_optimizers: `zolo check`'s trajectory AdamW.
+ */
+export const TORCH_ADAMW_DEFAULTS = {
+  lr: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0.01,
+  decayMatricesOnly: true,
 } as const;
 
 /** bitsandbytes 8-bit blockwise Adam (Dettmers et al. 2022; galore.md §3.1): block 2048, 32-bit state below 4096 elements, eps 1e-8. */
@@ -68,7 +84,6 @@ export const ADAFACTOR_DEFAULTS = {
   beta1: null as number | null,
   relativeStep: true,
   scaleParameter: true,
-  weightDecay: 0,
 } as const;
 
 /**

@@ -1,5 +1,6 @@
 /**
- * Per-layer (layerwise) weight updates (GaLore paper §4.3, after LOMO/AdaLomo; galore.md §3.2):
+ * Per-layer (layerwise) weight updates (GaLore paper §4.3, after LOMO/AdaLomo; galore.md §3.2; the
+ * only mode of a `fusedBackward` rule such as AdaLomo):
  * the optimizer updates each parameter from the tape's `onParamGrad` hook the moment that
  * parameter's gradient is complete, and the tape frees the gradient right after, so gradients of
  * all layers never exist together. The ledger's gradient peak becomes the gradients in flight
@@ -11,7 +12,7 @@
  * closure per step and offers neither gradient accumulation nor clipping (the reference steps per
  * micro-batch silently and its clipping is a no-op; §3.2): callers that need those use the normal step.
  */
-import { type ParamGradCallback, valueAndGrad } from '../nn/tape.ts';
+import { disposeGrads, type ParamGradCallback, valueAndGrad } from '../nn/tape.ts';
 import type { ParamStore } from '../tensor/params.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { ParamOptimizer } from './optimizer.ts';
@@ -31,9 +32,9 @@ export async function perLayerStep(params: ParamStore, optimizer: ParamOptimizer
 export async function globalStep(params: ParamStore, optimizer: ParamOptimizer, lossFn: () => Tensor): Promise<number> {
   const { loss, grads } = await valueAndGrad(params, lossFn);
   try {
-    optimizer.step(grads);
+    await optimizer.step(grads);
   } finally {
-    for (const grad of grads.values()) (grad.base ?? grad).dispose();
+    disposeGrads(grads);
   }
   return loss;
 }

@@ -15,7 +15,7 @@
  * projection stacked).
  */
 import seedrandom from 'seedrandom';
-import { ConfigError, assertPositiveInteger } from '../kernels/errors.ts';
+import { ConfigError, assertPositiveInteger } from '../errors.ts';
 import { type AdaptableModel, attachAdapters, type AttachedAdapters, ATTENTION_MLP_TARGET } from '../nn/adapters/attach.ts';
 import { LORA_DEFAULTS, type LoraAdapter, type LoraOptions } from '../nn/adapters/lora.ts';
 import { additiveDeltaTransposed, addTransposedInPlace } from '../nn/adapters/merge.ts';
@@ -23,8 +23,9 @@ import type { OutputAdapter } from '../nn/linear.ts';
 import type { Param } from '../tensor/params.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
 import { RELORA_DEFAULTS } from './defaults.ts';
-import { type AdamHyper, GaLoreAdamW } from './galoreAdamW.ts';
 import { type GradientSource, gradientFor, type OptimizerState, type ParamOptimizer } from './optimizer.ts';
+import type { UpdateRule } from './rule.ts';
+import { RuleOptimizer, type RuleOptimizerOptions } from './ruleOptimizer.ts';
 
 /** LoRA on every attention and MLP Linear (by weight group, in any architecture), as GaLore's comparisons apply both to the same modules. */
 export const LORA_BASELINE_TARGETS = [ATTENTION_MLP_TARGET] as const;
@@ -36,7 +37,10 @@ export interface ReLoraSettings {
   rewarmupSteps: number;
 }
 
-export interface LoraOptimizerOptions extends Partial<AdamHyper> {
+export interface LoraOptimizerOptions {
+  /** the rule that trains the adapters (AdamW for lora and relora) and its optimizer settings. */
+  rule: UpdateRule;
+  hyper: RuleOptimizerOptions;
   lora?: Partial<LoraOptions>;
   /** ReLoRA when present. */
   relora?: Partial<ReLoraSettings> | null;
@@ -50,7 +54,7 @@ export class LoraOptimizer implements ParamOptimizer {
   /** completed optimizer steps and restarts so far. */
   steps = 0;
   restarts = 0;
-  private readonly inner: GaLoreAdamW;
+  private readonly inner: RuleOptimizer;
   private readonly branches: { adapter: LoraAdapter; branch: OutputAdapter; weight: Param }[] = [];
   private updatesThisStep = 0;
   private baseLr: number;
@@ -59,7 +63,7 @@ export class LoraOptimizer implements ParamOptimizer {
   constructor(
     private readonly engine: Engine,
     readonly model: AdaptableModel,
-    options: LoraOptimizerOptions = {},
+    options: LoraOptimizerOptions,
   ) {
     const seed = options.seed ?? 0;
     const spec = { kind: 'lora' as const, ...LORA_DEFAULTS, targets: [...LORA_BASELINE_TARGETS], ...options.lora };
@@ -79,8 +83,8 @@ export class LoraOptimizer implements ParamOptimizer {
     } else {
       this.relora = null;
     }
-    this.name = this.relora ? 'relora' : 'lora';
-    this.inner = new GaLoreAdamW(engine, this.attached.params, { ...options, galore: null, name: this.name });
+    this.name = options.hyper.name;
+    this.inner = new RuleOptimizer(engine, this.attached.params, options.rule, options.hyper);
     this.baseLr = this.inner.lr;
     this.seed = seed;
   }
@@ -97,18 +101,18 @@ export class LoraOptimizer implements ParamOptimizer {
     this.baseLr = value;
   }
 
-  stepParam(param: Param, grad: Tensor): void {
+  async stepParam(param: Param, grad: Tensor): Promise<void> {
     this.inner.lr = this.baseLr * this.warmupFactor();
-    this.inner.stepParam(param, grad);
+    await this.inner.stepParam(param, grad);
     this.updatesThisStep++;
     // a step is complete when every adapter parameter was updated once (per-layer mode calls us in backward order)
-    if (this.updatesThisStep === this.inner.params.length) this.finishStep();
+    if (this.updatesThisStep === this.inner.params.length) await this.finishStep();
   }
 
-  step(grads: GradientSource): void {
+  async step(grads: GradientSource): Promise<void> {
     for (const param of this.inner.params) {
       const grad = gradientFor(grads, param);
-      if (grad) this.stepParam(param, grad);
+      if (grad) await this.stepParam(param, grad);
     }
   }
 
@@ -117,8 +121,8 @@ export class LoraOptimizer implements ParamOptimizer {
   }
 
   /** AdamW state of the adapters plus ReLoRA's counters (adapters and merged weights are parameters, checkpointed with them). */
-  saveState(): OptimizerState {
-    const inner = this.inner.saveState();
+  async saveState(): Promise<OptimizerState> {
+    const inner = await this.inner.saveState();
     return { json: { inner: inner.json, steps: this.steps, restarts: this.restarts, updatesThisStep: this.updatesThisStep }, tensors: inner.tensors };
   }
 
@@ -135,22 +139,22 @@ export class LoraOptimizer implements ParamOptimizer {
   }
 
   /** Merges every adapter into its frozen weight: W ← W + ΔW, ΔWᵀ = branch(I, 0). */
-  mergeAdapters(): void {
+  async mergeAdapters(): Promise<void> {
     for (const { adapter, branch, weight } of this.branches) {
       const [outFeatures, inFeatures] = weight.tensor.shape as [number, number];
-      const deltaT = additiveDeltaTransposed(this.engine, branch, inFeatures, outFeatures);
-      const w = weight.tensor.readSync();
+      const deltaT = await additiveDeltaTransposed(this.engine, branch, inFeatures, outFeatures);
+      const w = await weight.tensor.read();
       addTransposedInPlace(w, deltaT, outFeatures, inFeatures);
       this.engine.backend.write(weight.tensor.buffer, w);
       this.reinitialize(adapter, inFeatures);
     }
   }
 
-  private finishStep(): void {
+  private async finishStep(): Promise<void> {
     this.updatesThisStep = 0;
     this.steps++;
     if (this.relora && this.steps % this.relora.resetEvery === 0) {
-      this.mergeAdapters();
+      await this.mergeAdapters();
       this.inner.resetState();
       this.restarts++;
     }

@@ -4,23 +4,23 @@
  * shapes alone. For zolo's models it reproduces the ledger byte for byte (test/galore/memory.test.ts);
  * for the paper's LLaMA sizes it gives the numbers docs/galore.md puts next to the paper's.
  *
- * Counting rules (per parameter, element counts × bytes):
+ * Counting rules (per parameter, element counts × bytes; each update rule states its own, `stateSize`):
  *   AdamW            2·numel  (8-bit: 2·numel + 8·⌈numel/2048⌉ bytes, 32-bit below 4096 elements)
- *   GaLore target    moments 2·(b·k) (or 2k² for 'full') + basis a·k ((m+n)·k for 'full'), k = min(r, m, n)
- *   Adafactor        2-D: rows + cols; 1-D: numel; + numel first moment with β1
- *   LoRA             adapter A, B of F's layout (its fused-qkv 0/1 mask counts as weights); AdamW on adapters only
- *   gradients        every trainable parameter; per-layer: the gradients in flight (see perLayerGradientBytes)
+ *   Adafactor        2-D: rows + cols; 1-D: numel; + numel first moment with β1 (AdaLomo: never)
+ *   GaLore target    the rule's state of the projected shape b×k (or k×k for 'full') + basis a·k ((m+n)·k for 'full'), k = min(r, m, n)
+ *   LoRA             adapter A, B of F's layout (its fused-qkv 0/1 mask counts as weights); the rule on adapters only
+ *   gradients        every trainable parameter; per-layer (and a fused-backward rule, AdaLomo): the gradients in flight (see perLayerGradientBytes)
  * Activations depend on batch and sequence and are not estimated here; the ledger measures them.
  */
-import { ConfigError, assertOneOf } from '../kernels/errors.ts';
+import { ConfigError, assertOneOf } from '../errors.ts';
 import { type TransformerConfig, presetConfig } from '../nn/config.ts';
 import { targetsLinear } from '../nn/adapters/attach.ts';
 import { LORA_DEFAULTS } from '../nn/adapters/lora.ts';
 import type { ParamGroup } from '../tensor/params.ts';
-import { defaultGaLoreRank, EIGHT_BIT_DEFAULTS, GALORE_DEFAULTS } from './defaults.ts';
+import { defaultGaLoreRank, GALORE_DEFAULTS } from './defaults.ts';
 import { LORA_BASELINE_TARGETS } from './lora.ts';
 import { chooseSide, type ProjectionType, projectedShape } from './projector.ts';
-import { eightBitPairBytes } from './quantize8bit.ts';
+import { backpropOptimizer, backpropOptimizerNames, type OptimizerOptions, ruleOptions } from './registry.ts';
 
 export interface ParamShape {
   name: string;
@@ -46,28 +46,28 @@ export interface Architecture {
   tiedEmbedding: string | null;
 }
 
-export const MEMORY_METHODS = [
-  'adamw', 'adamw8bit', 'adafactor', 'galore-adamw', 'galore-adamw8bit', 'galore-adafactor', 'lora', 'relora', 'mezo',
-] as const;
-export type MemoryMethod = (typeof MEMORY_METHODS)[number];
+/** Every backprop optimizer of the registry (read now), plus 'mezo': the weights alone, no gradient, no state. */
+export function memoryMethodNames(): string[] {
+  return [...backpropOptimizerNames(), 'mezo'];
+}
 
 export interface MemoryOptions {
   /** GaLore rank r; unset = a quarter of each projected matrix's smaller side (defaultGaLoreRank). */
   rank?: number;
   projectionType?: ProjectionType;
-  /** GaLore's per-layer updates (gradients in flight only). */
+  /** GaLore's per-layer updates (gradients in flight only); always for a fused-backward rule. */
   perLayer?: boolean;
   /** bytes per weight / gradient / 32-bit-state element: 4 for zolo (fp32), 2 for the paper's BF16. */
   elementBytes?: number;
-  /** Adafactor with a first moment (the paper's Fig. 3 setting). */
-  adafactorBeta1?: boolean;
+  /** the rule's own options, as a run config's `options` (e.g. { adafactor: { beta1: 0.9 } }, the paper's Fig. 3 setting). */
+  optimizerOptions?: OptimizerOptions;
   loraRank?: number;
   loraTargets?: readonly string[];
 }
 
 export interface MemoryEstimate {
   architecture: string;
-  method: MemoryMethod;
+  method: string;
   parameters: number;
   trainable: number;
   bytes: { weights: number; adapter: number; gradient: number; optimizerState: number; total: number };
@@ -160,21 +160,19 @@ function isGaLoreTarget(param: ParamShape): boolean {
 }
 
 export function estimateMemory(architecture: Architecture, method: string, options: MemoryOptions = {}): MemoryEstimate {
-  const chosen = assertOneOf('method', method, MEMORY_METHODS);
+  const chosen = assertOneOf('method', method, memoryMethodNames());
   const e = options.elementBytes ?? 4;
   const rank = options.rank ?? null;
   const type = options.projectionType ?? GALORE_DEFAULTS.projectionType;
-  const { blockSize, minQuantizedSize } = EIGHT_BIT_DEFAULTS;
-  const galore = chosen.startsWith('galore-');
-  const eightBit = chosen.endsWith('8bit');
-  const adafactor = chosen.endsWith('adafactor');
-  const lowRankAdapters = chosen === 'lora' || chosen === 'relora';
+  const entry = chosen === 'mezo' ? null : backpropOptimizer(chosen);
+  const settings = entry ? ruleOptions(entry, options.optimizerOptions ?? {}) : {};
+  const lowRankAdapters = entry?.adapters !== undefined;
   const parameters = architecture.params.reduce((n, p) => n + numel(p.shape), 0);
   const byName = new Map(architecture.params.map((p) => [p.name, p]));
 
   let adapterElements = 0;
   let adapterConstants = 0;
-  const adapterTensors: number[] = [];
+  const adapterTensors: number[][] = [];
   if (lowRankAdapters) {
     const targets = options.loraTargets ?? LORA_BASELINE_TARGETS;
     const loraRank = options.loraRank ?? LORA_DEFAULTS.rank;
@@ -183,8 +181,8 @@ export function estimateMemory(architecture: Architecture, method: string, optio
       const { trainable, constant } = loraElements(lin, loraRank);
       adapterElements += trainable;
       adapterConstants += constant;
-      const half = lin.name.endsWith('qkv') ? [2 * loraRank * lin.in, 2 * loraRank * (lin.out / 3)] : [loraRank * lin.in, loraRank * lin.out];
-      adapterTensors.push(...half);
+      const halves = lin.name.endsWith('qkv') ? [2 * loraRank * lin.in, 2 * loraRank * (lin.out / 3)] : [loraRank * lin.in, loraRank * lin.out];
+      adapterTensors.push(...halves.map((size) => [size]));
     }
   }
 
@@ -192,16 +190,18 @@ export function estimateMemory(architecture: Architecture, method: string, optio
   let projector = 0;
   let factored = 0;
   let stateBytes = 0;
-  const momentBytes = (elements: number): number => (eightBit ? eightBitPairBytes(elements, blockSize, minQuantizedSize) : 2 * e * elements);
-  if (chosen === 'mezo') {
-    // weights only: no gradients, no optimizer state (MeZO regenerates its noise from a seed)
-  } else if (lowRankAdapters) {
-    moments = 2 * adapterElements;
-    stateBytes = adapterTensors.reduce((n, size) => n + 2 * e * size, 0);
-  } else {
+  const addState = (shape: readonly number[]): void => {
+    const size = entry!.rule.stateSize(shape, e, settings);
+    moments += size.moments;
+    factored += size.factored;
+    stateBytes += size.bytes;
+  };
+  if (entry && lowRankAdapters) {
+    for (const shape of adapterTensors) addState(shape);
+  } else if (entry) {
     for (const param of architecture.params) {
       let shape = param.shape;
-      if (galore && isGaLoreTarget(param)) {
+      if (entry.galore && isGaLoreTarget(param)) {
         const [m, n] = param.shape as [number, number];
         const k = rank === null ? defaultGaLoreRank(m, n) : Math.min(rank, m, n);
         const side = chooseSide(type, m, n);
@@ -210,24 +210,15 @@ export function estimateMemory(architecture: Architecture, method: string, optio
         projector += basis;
         stateBytes += e * basis;
       }
-      if (adafactor) {
-        const elements = shape.length === 2 ? shape[0]! + shape[1]! : numel(shape);
-        const first = options.adafactorBeta1 ? numel(shape) : 0;
-        factored += elements;
-        moments += first;
-        stateBytes += e * (elements + first);
-      } else {
-        moments += 2 * numel(shape);
-        stateBytes += momentBytes(numel(shape));
-      }
+      addState(shape);
     }
   }
 
   const trainable = lowRankAdapters ? adapterElements : parameters;
   let gradient = 0;
-  if (chosen === 'mezo') gradient = 0;
+  if (!entry) gradient = 0;
   else if (lowRankAdapters) gradient = e * adapterElements;
-  else if (options.perLayer) gradient = perLayerGradientBytes(architecture, e, byName);
+  else if (options.perLayer || entry.rule.fusedBackward) gradient = perLayerGradientBytes(architecture, e, byName);
   else gradient = e * parameters;
 
   // F charges the fused-qkv LoRA placement mask (constant data) to 'weights'

@@ -5,7 +5,7 @@
  * the stored m and v between steps (Dettmers et al. 2022: dequantize → update → requantize).
  */
 import type { AdamSpec } from '../kernels/backend.ts';
-import { FormatError } from '../kernels/errors.ts';
+import { FormatError } from '../errors.ts';
 import type { Engine, Shape, Tensor } from '../tensor/tensor.ts';
 import { EIGHT_BIT_DEFAULTS } from './defaults.ts';
 import { QuantizedState } from './quantize8bit.ts';
@@ -26,15 +26,15 @@ export interface AdamMoments {
   readonly bytes: number;
   readonly quantized: boolean;
   /** Moment update for `grad`, writing the bias-corrected direction c_t·m/(√v + ε) to `out`. */
-  direction(grad: Tensor, out: Tensor, spec: AdamSpec): void;
+  direction(grad: Tensor, out: Tensor, spec: AdamSpec): Promise<void>;
   /** Full AdamW step of `param` in place (update, then decoupled decay). */
-  stepInPlace(param: Tensor, grad: Tensor, spec: AdamSpec): void;
+  stepInPlace(param: Tensor, grad: Tensor, spec: AdamSpec): Promise<void>;
   /** zeroes both moments (ReLoRA restarts, the reset ablation). */
   reset(): void;
   /** host copies (dequantized for 8-bit), for tests. */
-  read(): { m: Float32Array; v: Float32Array };
+  read(): Promise<{ m: Float32Array; v: Float32Array }>;
   /** exact stored form (8-bit: code indices and absmax) for checkpoints. */
-  save(): Record<string, Float32Array>;
+  save(): Promise<Record<string, Float32Array>>;
   load(saved: Record<string, Float32Array>): void;
   dispose(): void;
 }
@@ -67,11 +67,11 @@ class Float32Moments implements AdamMoments {
     return 4 * (this.m.size + this.v.size);
   }
 
-  direction(grad: Tensor, out: Tensor, spec: AdamSpec): void {
+  async direction(grad: Tensor, out: Tensor, spec: AdamSpec): Promise<void> {
     this.engine.backend.adamDirection(grad.buffer, this.m.buffer, this.v.buffer, out.buffer, spec);
   }
 
-  stepInPlace(param: Tensor, grad: Tensor, spec: AdamSpec): void {
+  async stepInPlace(param: Tensor, grad: Tensor, spec: AdamSpec): Promise<void> {
     this.engine.backend.adamStep(param.buffer, grad.buffer, this.m.buffer, this.v.buffer, spec);
   }
 
@@ -80,12 +80,12 @@ class Float32Moments implements AdamMoments {
     this.engine.backend.fill(this.v.buffer, 0);
   }
 
-  read(): { m: Float32Array; v: Float32Array } {
-    return { m: this.m.readSync(), v: this.v.readSync() };
+  async read(): Promise<{ m: Float32Array; v: Float32Array }> {
+    return { m: await this.m.read(), v: await this.v.read() };
   }
 
-  save(): Record<string, Float32Array> {
-    return { m: this.m.readSync(), v: this.v.readSync() };
+  save(): Promise<Record<string, Float32Array>> {
+    return this.read();
   }
 
   load(saved: Record<string, Float32Array>): void {
@@ -102,20 +102,20 @@ class Float32Moments implements AdamMoments {
 /**
  * Host-held int8 codes + per-block absmax; charged to the ledger as optimizer state with
  * `ledger.allocate` (2·numel + 8·⌈numel/blockSize⌉ bytes per pair; galore.md §6.13). Each step
- * borrows two float32 workspace buffers for the dequantized moments, as bitsandbytes does in
- * registers; they show in the ledger's workspace peak, not in the state.
+ * dequantizes both moments into two float32 workspace tensors for the kernel, as bitsandbytes does
+ * in registers, and requantizes them from a host read; those show in the ledger's workspace peak
+ * during the step and nothing float32 stays between steps. A non-finite moment is a DivergenceError
+ * naming the tensor's update count (its `step` is that count − 1, the 0-based step of a normal run).
  */
 class EightBitMoments implements AdamMoments {
   readonly quantized = true;
   private readonly m: QuantizedState;
   private readonly v: QuantizedState;
-  private readonly scratch: Float32Array;
   private released = false;
 
   constructor(private readonly engine: Engine, readonly size: number, private readonly shape: Shape, blockSize: number) {
     this.m = new QuantizedState(size, true, blockSize);
     this.v = new QuantizedState(size, false, blockSize);
-    this.scratch = new Float32Array(size);
     engine.ledger.allocate('optimizerState', this.bytes);
   }
 
@@ -123,21 +123,21 @@ class EightBitMoments implements AdamMoments {
     return this.m.bytes + this.v.bytes;
   }
 
-  direction(grad: Tensor, out: Tensor, spec: AdamSpec): void {
-    this.withDequantized((m, v) => this.engine.backend.adamDirection(grad.buffer, m.buffer, v.buffer, out.buffer, spec));
+  direction(grad: Tensor, out: Tensor, spec: AdamSpec): Promise<void> {
+    return this.withDequantized(spec.step, (m, v) => this.engine.backend.adamDirection(grad.buffer, m.buffer, v.buffer, out.buffer, spec));
   }
 
-  stepInPlace(param: Tensor, grad: Tensor, spec: AdamSpec): void {
-    this.withDequantized((m, v) => this.engine.backend.adamStep(param.buffer, grad.buffer, m.buffer, v.buffer, spec));
+  stepInPlace(param: Tensor, grad: Tensor, spec: AdamSpec): Promise<void> {
+    return this.withDequantized(spec.step, (m, v) => this.engine.backend.adamStep(param.buffer, grad.buffer, m.buffer, v.buffer, spec));
   }
 
-  private withDequantized(run: (m: Tensor, v: Tensor) => void): void {
-    const m = this.engine.fromArray(this.m.dequantize(this.scratch), this.shape, 'workspace');
-    const v = this.engine.fromArray(this.v.dequantize(this.scratch), this.shape, 'workspace');
+  private async withDequantized(step: number, run: (m: Tensor, v: Tensor) => void): Promise<void> {
+    const m = this.engine.fromArray(this.m.dequantize(new Float32Array(this.size)), this.shape, 'workspace');
+    const v = this.engine.fromArray(this.v.dequantize(new Float32Array(this.size)), this.shape, 'workspace');
     try {
       run(m, v);
-      this.m.quantize(m.readSync(), 'first moment');
-      this.v.quantize(v.readSync(), 'second moment');
+      this.m.quantize(await m.read(), `first moment (update ${step})`, step - 1);
+      this.v.quantize(await v.read(), `second moment (update ${step})`, step - 1);
     } finally {
       m.dispose();
       v.dispose();
@@ -149,11 +149,11 @@ class EightBitMoments implements AdamMoments {
     this.v.reset();
   }
 
-  read(): { m: Float32Array; v: Float32Array } {
+  async read(): Promise<{ m: Float32Array; v: Float32Array }> {
     return { m: this.m.dequantize(new Float32Array(this.size)), v: this.v.dequantize(new Float32Array(this.size)) };
   }
 
-  save(): Record<string, Float32Array> {
+  async save(): Promise<Record<string, Float32Array>> {
     return {
       mCodes: Float32Array.from(this.m.codes), mAbsmax: Float32Array.from(this.m.absmax),
       vCodes: Float32Array.from(this.v.codes), vAbsmax: Float32Array.from(this.v.absmax),

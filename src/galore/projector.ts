@@ -16,10 +16,12 @@
  * (matmul); only the SVD runs on the host. The basis is charged to the ledger as optimizer state
  * (the paper counts it there; §4.1).
  *
- * Bad input: a NaN/Inf gradient at a refresh either throws (default) or keeps the old basis
- * (`onNonFinite: 'skip'`; §6.18). Tolerances: P is orthonormal to float32 rounding (~1e-6).
+ * Bad input: a NaN/Inf gradient at a refresh either throws a DivergenceError (default; the run is
+ * marked diverged) or keeps the old basis (`onNonFinite: 'skip'`; §6.18). Tolerances: P is
+ * orthonormal to float32 rounding (~1e-6). The refresh and the adaptive check read the gradient
+ * on the host with `await read()`, so they work on asynchronous backends too.
  */
-import { ConfigError, ZoloError, assertOneOf, assertPositiveInteger } from '../kernels/errors.ts';
+import { ConfigError, DivergenceError, assertOneOf, assertPositiveInteger } from '../errors.ts';
 import { BuiltinNoisePurpose, noiseKey } from '../kernels/noiseStreams.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
 import { ADAPTIVE_GAP_DEFAULTS, defaultGaLoreRank, GALORE_DEFAULTS, RANDOMIZED_SVD_DEFAULTS } from './defaults.ts';
@@ -175,15 +177,15 @@ export class GradientProjector {
    * The projected gradient for the update whose pre-increment step counter is `step`, refreshing the
    * basis first when the schedule says so. Returns a workspace tensor the caller disposes.
    */
-  projectForStep(grad: Tensor, step: number): { projected: Tensor; refreshed: boolean } {
+  async projectForStep(grad: Tensor, step: number): Promise<{ projected: Tensor; refreshed: boolean }> {
     const adaptive = this.options.adaptive;
     const due = this.lastRefreshStep < 0
       || (adaptive ? step - this.lastRefreshStep >= adaptive.maxGap : step % this.options.updateGap === 0);
-    let refreshed = due && this.refresh(grad, step);
+    let refreshed = due && (await this.refresh(grad, step));
     let projected = this.project(grad);
     if (!refreshed && adaptive && (step - this.lastRefreshStep) % adaptive.checkEvery === 0) {
-      this.lastCapturedEnergy = capturedEnergy(projected, grad);
-      if (this.lastCapturedEnergy < adaptive.threshold * this.energyAtRefresh && this.refresh(grad, step)) {
+      this.lastCapturedEnergy = await capturedEnergy(projected, grad);
+      if (this.lastCapturedEnergy < adaptive.threshold * this.energyAtRefresh && (await this.refresh(grad, step))) {
         refreshed = true;
         projected.dispose();
         projected = this.project(grad);
@@ -191,19 +193,20 @@ export class GradientProjector {
     }
     // the energy a fresh basis captures of its own gradient (Σᵢ≤ₖ σᵢ² / Σ σᵢ²) is the baseline the
     // adaptive rule compares with: a rank-k basis can never capture more of a higher-rank gradient
-    if (refreshed && adaptive) this.energyAtRefresh = capturedEnergy(projected, grad);
+    if (refreshed && adaptive) this.energyAtRefresh = await capturedEnergy(projected, grad);
     return { projected, refreshed };
   }
 
-  /** Recomputes the basis from `grad`'s top-k SVD. Returns false when skipped (non-finite gradient). */
-  refresh(grad: Tensor, step: number): boolean {
-    const values = grad.readSync();
+  /** Recomputes the basis from `grad`'s top-k SVD. Resolves false when skipped (non-finite gradient). */
+  async refresh(grad: Tensor, step: number): Promise<boolean> {
+    const values = await grad.read();
     for (let i = 0; i < values.length; i++) {
       if (!Number.isFinite(values[i]!)) {
         if (this.options.onNonFinite === 'throw' || this.lastRefreshStep < 0) {
-          throw new ZoloError(
+          throw new DivergenceError(
             `GaLore projector for "${this.name}": gradient has a non-finite value (element ${i} = ${values[i]}) at step ${step + 1}; ` +
               `the SVD cannot run on it${this.lastRefreshStep < 0 ? ' and there is no previous basis to keep' : ' (set galore.onNonFinite to "skip" to keep the old basis)'}`,
+            step,
           );
         }
         this.skippedRefreshes++;
@@ -261,10 +264,10 @@ export class GradientProjector {
   }
 
   /** Basis and counters, for checkpoints. */
-  save(): { json: ProjectorCounters; tensors: Record<string, Float32Array> } {
+  async save(): Promise<{ json: ProjectorCounters; tensors: Record<string, Float32Array> }> {
     const tensors: Record<string, Float32Array> = {};
-    if (this.left) tensors.P = this.left.readSync();
-    if (this.rightT) tensors.Qt = this.rightT.readSync();
+    if (this.left) tensors.P = await this.left.read();
+    if (this.rightT) tensors.Qt = await this.rightT.read();
     return { json: { svdCalls: this.svdCalls, skippedRefreshes: this.skippedRefreshes, lastRefreshStep: this.lastRefreshStep, energyAtRefresh: this.energyAtRefresh }, tensors };
   }
 
@@ -284,9 +287,9 @@ export class GradientProjector {
 }
 
 /** ‖R‖²_F / ‖G‖²_F in float64 (1 for a zero gradient: nothing is lost). */
-export function capturedEnergy(projected: Tensor, grad: Tensor): number {
-  const total = sumOfSquares(grad.readSync());
-  return total === 0 ? 1 : sumOfSquares(projected.readSync()) / total;
+export async function capturedEnergy(projected: Tensor, grad: Tensor): Promise<number> {
+  const total = sumOfSquares(await grad.read());
+  return total === 0 ? 1 : sumOfSquares(await projected.read()) / total;
 }
 
 function sumOfSquares(values: Float32Array): number {

@@ -14,11 +14,11 @@
  * signed code (64 steps of 0.0140625 over its top decade [0.1, 1]) and 0.003515625 for the
  * unsigned code (128 steps). In decade i below the top the absolute gap shrinks 10× per decade while
  * the step count halves, so the relative error grows toward the smallest codes (docs/galore.md). Non-finite input: NaN/±Inf make absmax non-finite; we
- * throw, because a silently corrupt state is worse than a stopped run.
+ * throw a DivergenceError (the run is marked diverged), because a silently corrupt state is worse than a stopped run.
  *
  * Bytes: numel (codes) + 4·⌈numel/2048⌉ (absmax) per state (galore.md §6.13).
  */
-import { ZoloError } from '../kernels/errors.ts';
+import { DivergenceError } from '../errors.ts';
 
 /** bitsandbytes create_dynamic_map(signed, max_exponent_bits = 7, total_bits = 8), sorted ascending. */
 export function dynamicCode(signed: boolean): Float64Array {
@@ -90,15 +90,15 @@ export class QuantizedState {
     return this.codes.byteLength + this.absmax.byteLength;
   }
 
-  /** Quantizes `values` (length = size) into this state. */
-  quantize(values: ArrayLike<number>, what = 'optimizer state'): void {
+  /** Quantizes `values` (length = size) into this state; `step` goes into the DivergenceError of a non-finite value. */
+  quantize(values: ArrayLike<number>, what = 'optimizer state', step = 0): void {
     const code = codeFor(this.signed);
     for (let block = 0; block < this.absmax.length; block++) {
       const start = block * this.blockSize;
       const end = Math.min(start + this.blockSize, this.size);
       let max = 0;
       for (let i = start; i < end; i++) max = Math.max(max, Math.abs(values[i]!));
-      if (!Number.isFinite(max)) throw new ZoloError(`8-bit ${what}: non-finite value in block ${block} (elements ${start}–${end - 1})`);
+      if (!Number.isFinite(max)) throw new DivergenceError(`8-bit ${what}: non-finite value in block ${block} (elements ${start}–${end - 1})`, step);
       this.absmax[block] = max;
       const inverse = max > 0 ? 1 / max : 0;
       for (let i = start; i < end; i++) this.codes[i] = nearest(code, values[i]! * inverse);

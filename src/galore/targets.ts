@@ -9,7 +9,7 @@
  * AdamW, as HF ignores matched non-Linear modules. A list entry or regex that matches no parameter
  * at all is a ConfigError listing the parameter names, so a typo cannot silently disable GaLore.
  */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { Param } from '../tensor/params.ts';
 
 export type TargetModules = readonly string[] | RegExp | 'all-linear' | 'attention+mlp' | `re:${string}`;

@@ -1,6 +1,5 @@
 export type * from './backend.ts';
 export { CpuBackend } from './cpu.ts';
-export * from './errors.ts';
 export * from './noiseStreams.ts';
 export * from './rng.ts';
 export { createBackend, defaultBackendName, registerBackend, registeredBackends } from './registry.ts';

@@ -15,7 +15,7 @@
  * its own code). A purpose's stream depends only on its name, never on registration order, so a run
  * replays the same whatever plug-ins were imported.
  */
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '../errors.ts';
 import { fillNormals, threefry2x32 } from './rng.ts';
 
 /**

@@ -3,7 +3,7 @@
  * ZOLO_BACKEND environment variable, or the default.
  */
 import type { Backend, BackendOptions } from './backend.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '../errors.ts';
 
 export type BackendFactory = (options: BackendOptions) => Backend | Promise<Backend>;
 

@@ -3,7 +3,7 @@
  * real tokens of row b (all `seq` when omitted). The structural types match src/data's batches
  * (ClassifierBatch, PromptBatch, LmBatch), so those can be passed as they are.
  */
-import { ConfigError, ShapeError } from '../kernels/errors.ts';
+import { ConfigError, ShapeError } from '../errors.ts';
 import type { TransformerConfig } from './config.ts';
 
 export interface TokenBatch {

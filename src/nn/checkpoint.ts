@@ -9,7 +9,7 @@
  *   any caller-given keys (tokenizer, training card, …), strings only.
  * Layout and forward computation: docs/checkpoint-format.md.
  */
-import { FormatError, ZoloError } from '../kernels/errors.ts';
+import { FormatError, ZoloError } from '../errors.ts';
 import type { Engine } from '../tensor/tensor.ts';
 import { validateDecoderConfig } from './architectures/config.ts';
 import { ARCHITECTURES } from './architectures/index.ts';

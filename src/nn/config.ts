@@ -2,7 +2,7 @@
  * Model shapes. One plain config object per model (nanoGPT style); presets are named shapes the
  * whole project (and the PyTorch yardstick, ../shared/peers/torch_peer.py PRESETS) agrees on.
  */
-import { ConfigError, assertPositiveInteger } from '../kernels/errors.ts';
+import { ConfigError, assertPositiveInteger } from '../errors.ts';
 
 export interface TransformerConfig {
   /** vocabulary size (rows of the token embedding). */

@@ -1,5 +1,5 @@
 /** Builds a model by kind and preset name (the entry point the CLI and experiments use). */
-import { assertOneOf } from '../kernels/errors.ts';
+import { assertOneOf } from '../errors.ts';
 import type { Engine } from '../tensor/tensor.ts';
 import { CausalLm } from './causalLm.ts';
 import { type TransformerConfig, presetConfig } from './config.ts';

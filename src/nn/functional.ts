@@ -13,7 +13,7 @@
  * Tolerance: float32 rounding of the kernels; checked against central differences in test/nn.
  */
 import type { Dims3 } from '../kernels/backend.ts';
-import { ShapeError } from '../kernels/errors.ts';
+import { ShapeError } from '../errors.ts';
 import type { MemoryCategory } from '../tensor/ledger.ts';
 import * as ops from '../tensor/ops.ts';
 import { formatShape, type Shape, sizeOf, type Tensor } from '../tensor/tensor.ts';

@@ -4,7 +4,7 @@
  * Returns ‖g‖ before clipping (float64 accumulation of the backend's sums of squares).
  * Bad input: maxNorm ≤ 0 or non-finite → ConfigError. A non-finite norm is returned unchanged and nothing is scaled.
  */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { Param } from '../tensor/params.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 

@@ -4,7 +4,7 @@
  * llama-* presets and Hugging Face folders). Both offer the Model interface plus hidden() and
  * outputMatrix(), which prompt-style classification reads.
  */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { Engine } from '../tensor/tensor.ts';
 import type { DecoderConfig } from './architectures/config.ts';
 import type { DecoderLm } from './architectures/decoderLm.ts';

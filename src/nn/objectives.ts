@@ -8,7 +8,7 @@
  *                  a class with no predicted and no true examples has F1 = 1 (nothing to get wrong).
  * Bad input: logits whose length is not labels.length · classes, or a label outside 0..classes−1 → ShapeError.
  */
-import { ShapeError, assertOneOf } from '../kernels/errors.ts';
+import { ShapeError, assertOneOf } from '../errors.ts';
 import type { ClassificationBatch } from './batch.ts';
 import { type Model, release } from './model.ts';
 

@@ -5,7 +5,7 @@
  * logits is the loss. Only the C label rows of the output matrix (the tied embedding, or LLaMA's
  * lm_head) are multiplied, not the whole vocabulary; the values equal the full logits read at those ids.
  */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { ParamStore } from '../tensor/params.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
 import type { ClassificationBatch, TokenBatch } from './batch.ts';

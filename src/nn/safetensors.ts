@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { FormatError } from '../kernels/errors.ts';
+import { FormatError } from '../errors.ts';
 
 export const READABLE_DTYPES = ['F32', 'F16', 'BF16'] as const;
 export type StoredDtype = (typeof READABLE_DTYPES)[number];

@@ -9,15 +9,17 @@
  * `backward(loss)` walks the nodes in reverse, accumulates ∂loss/∂tensor, and hands every trainable
  * parameter's gradient over as soon as all of its contributions have arrived (a tied embedding gets
  * one from the gather and one from the output head). With `onParamGrad` the gradient is freed right
- * after the callback returns, so at most the parameters whose gradients are still being accumulated
- * are live (GaLore's per-layer updates, arXiv 2403.03507 §4.3). Intermediate gradients are
- * reference-counted and freed as soon as no pending node needs them.
+ * after the callback (or the promise it returns) completes, so at most the parameters whose gradients
+ * are still being accumulated are live (GaLore's per-layer updates, arXiv 2403.03507 §4.3; LOMO's and
+ * AdaLomo's fused backward). Intermediate gradients are reference-counted and freed as soon as no
+ * pending node needs them. `backward` is asynchronous because a hook may wait for a host read (an
+ * 8-bit state, an SVD, Adafactor's statistics), which an asynchronous backend only gives by `read()`.
  *
  * Contract: gradients are exact up to float32 rounding of the same kernels the forward uses.
  * A tensor that reaches the loss through something that is not a recorded op (raw `Tensor.reshape`,
  * a host round trip) gets no gradient; use the ops in functional.ts (including `reshape`) under a tape.
  */
-import { ZoloError } from '../kernels/errors.ts';
+import { ZoloError } from '../errors.ts';
 import type { MemoryCategory } from '../tensor/ledger.ts';
 import { type Param, ParamStore } from '../tensor/params.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
@@ -40,12 +42,13 @@ interface TapeNode {
   readonly needs: readonly boolean[];
 }
 
-export type ParamGradCallback = (param: Param, grad: Tensor) => void;
+/** A per-parameter hook; backward waits for a returned promise before it goes on. */
+export type ParamGradCallback = (param: Param, grad: Tensor) => void | Promise<void>;
 
 export interface BackwardOptions {
   /**
    * Called once per trainable parameter that influences the loss, as soon as its gradient is
-   * complete; the tape frees the gradient when the callback returns (per-layer updates).
+   * complete; the tape frees the gradient when the callback (and its promise) completes (per-layer updates).
    * Without it, backward returns every gradient in a map the caller owns.
    */
   onParamGrad?: ParamGradCallback;
@@ -126,7 +129,7 @@ export class Tape {
    * Back-propagates from `loss` (any shape; seeded with ones, so a non-scalar loss means its sum).
    * Frees the saved activations afterwards; the tape cannot be reused.
    */
-  backward(loss: Tensor, options: BackwardOptions = {}): Map<Param, Tensor> {
+  async backward(loss: Tensor, options: BackwardOptions = {}): Promise<Map<Param, Tensor>> {
     if (this.finished) throw new ZoloError('Tape.backward: called twice on the same tape');
     this.finished = true;
     const engine = this.engine;
@@ -160,7 +163,7 @@ export class Tape {
     const held = new Set<Tensor>();
 
     try {
-      engine.scope(() => {
+      await engine.scopeAsync(async () => {
         hold(loss.id, engine.full(loss.shape, 1, 'activation'));
         for (const node of live) {
           const dy = grads.get(node.output.id);
@@ -168,13 +171,26 @@ export class Tape {
           grads.delete(node.output.id);
           const category = node.inputs.map((t): MemoryCategory => (this.paramByTensorId.has(t.id) ? 'gradient' : 'activation'));
           const inputGrads = engine.scope(() => node.backward(dy, { needs: node.needs, category }));
-          node.inputs.forEach((input, i) => {
+          for (let i = 0; i < node.inputs.length; i++) {
+            const input = node.inputs[i]!;
             const grad = inputGrads[i];
-            if (!grad || !node.needs[i]) return;
+            if (!grad || !node.needs[i]) continue;
             const param = this.paramByTensorId.get(input.id);
-            if (param) this.accumulateParam(param, grad, grads, pending, held, referenced, result, options.onParamGrad);
-            else this.accumulateActivation(input.id, grad, grads, hold, drop);
-          });
+            if (!param) {
+              this.accumulateActivation(input.id, grad, grads, hold, drop);
+              continue;
+            }
+            const complete = this.accumulateParam(param, grad, grads, pending, held, referenced);
+            if (!complete) continue;
+            if (!options.onParamGrad) {
+              result.set(param, complete);
+              continue;
+            }
+            // the hook may wait for a host read; its gradient is freed once it is done
+            const hooked = options.onParamGrad(param, complete);
+            if (hooked) await hooked;
+            complete.dispose();
+          }
           drop(dy);
           for (const grad of inputGrads) {
             const owner = grad ? (grad.base ?? grad) : null;
@@ -217,8 +233,8 @@ export class Tape {
 
   private accumulateParam(
     param: Param, grad: Tensor, grads: Map<number, Tensor>, pending: Map<number, number>, held: Set<Tensor>,
-    referenced: (t: Tensor) => boolean, result: Map<Param, Tensor>, onParamGrad: ParamGradCallback | undefined,
-  ): void {
+    referenced: (t: Tensor) => boolean,
+  ): Tensor | null {
     const id = param.tensor.id;
     const shape = param.tensor.shape;
     const existing = grads.get(id);
@@ -239,15 +255,10 @@ export class Tape {
     }
     const left = (pending.get(id) ?? 1) - 1;
     pending.set(id, left);
-    if (left > 0) return;
+    if (left > 0) return null;
     const complete = grads.get(id)!;
     grads.delete(id);
-    if (onParamGrad) {
-      onParamGrad(param, complete);
-      complete.dispose();
-    } else {
-      result.set(param, complete);
-    }
+    return complete;
   }
 
   private accumulateActivation(
@@ -309,7 +320,7 @@ export async function valueAndGrad(
     tape.dispose();
     throw error;
   }
-  const grads = tape.backward(lossTensor, options);
+  const grads = await tape.backward(lossTensor, options);
   const values = await lossTensor.read();
   (lossTensor.base ?? lossTensor).dispose();
   return { loss: values[0]!, grads };

@@ -4,7 +4,7 @@
  * tape in src/nn records them for the backprop path.
  */
 import type { BinaryOp, Dims3, ReduceOp, UnaryOp } from '../kernels/backend.ts';
-import { ShapeError } from '../kernels/errors.ts';
+import { ShapeError } from '../errors.ts';
 import type { NoiseKey } from '../kernels/noiseStreams.ts';
 import type { MemoryCategory } from './ledger.ts';
 import { formatShape, type Shape, sizeOf, Tensor } from './tensor.ts';

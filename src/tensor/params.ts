@@ -3,7 +3,7 @@
  * iterated in insertion order — the fixed order every ZO pass relies on. Each parameter has a
  * stable integer `index` (its position) from which the noise stream ids are derived.
  */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { MemoryCategory } from './ledger.ts';
 import { type Engine, type Shape, Tensor } from './tensor.ts';
 

@@ -7,7 +7,7 @@
  * Weights, adapters, optimizer state and gradients are never freed by a scope.
  */
 import type { Backend, DeviceBuffer } from '../kernels/backend.ts';
-import { ShapeError } from '../kernels/errors.ts';
+import { ShapeError } from '../errors.ts';
 import { type MemoryCategory, MemoryLedger } from './ledger.ts';
 
 export type Shape = readonly number[];
@@ -134,6 +134,24 @@ export class Engine {
     let result: T;
     try {
       result = fn();
+    } catch (error) {
+      this.closeScope(new Set());
+      throw error;
+    }
+    this.closeScope(collectTensorIds(result));
+    return result;
+  }
+
+  /**
+   * `scope` for an asynchronous fn (the tape's backward awaits host reads of optimizer hooks). The
+   * scope stays open across fn's awaits, so nothing else may issue ops on this engine meanwhile —
+   * a training step owns its engine until it resolves.
+   */
+  async scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
+    this.scopes.push([]);
+    let result: T;
+    try {
+      result = await fn();
     } catch (error) {
       this.closeScope(new Set());
       throw error;

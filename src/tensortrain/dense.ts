@@ -3,7 +3,7 @@
  * row-major (C order, first index slowest) — the order PyTorch/NumPy reshapes assume, so a TT of a
  * reshaped weight means the same thing here as in the reference code (spec §2.1).
  */
-import { ShapeError } from '../kernels/errors.ts';
+import { ShapeError } from '../errors.ts';
 
 /** A dense tensor of shape [n_1, …, n_d], row-major. */
 export interface DenseTensor {

@@ -1,5 +1,5 @@
 /** Validation of the truncation options shared by TT-SVD and rounding. */
-import { ConfigError } from '../kernels/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { resolveRanks } from './ttTensor.ts';
 
 export interface TruncationOptions {

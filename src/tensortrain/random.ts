@@ -2,7 +2,7 @@
  * Random tensor trains with given ranks, for tests, benchmarks and initialisation. Host-side and
  * reproducible: the caller passes a uniform source in [0, 1) (e.g. `seedrandom(seed)`).
  */
-import { ShapeError } from '../kernels/errors.ts';
+import { ShapeError } from '../errors.ts';
 import { assertModes } from './dense.ts';
 import { type Core4, type TTMatrix, ttMatrix } from './ttMatrix.ts';
 import { resolveRanks, type TTTensor, ttTensor } from './ttTensor.ts';

@@ -6,7 +6,7 @@
  * The "fast-forward" y = (x·L)·R + b (reference `forward_tt_full_precision`) costs
  * B·r·(in + out) multiply-adds plus building L and R.
  */
-import { ConfigError, ShapeError } from '../kernels/errors.ts';
+import { ConfigError, ShapeError } from '../errors.ts';
 import { type Matrix64, matmulRaw, product } from './dense.ts';
 import { randomTT, type Uniform } from './random.ts';
 import { ttParamCount, type TTTensor, ttToFull } from './ttTensor.ts';

@@ -5,7 +5,7 @@
  * cores P_k ∈ ℝ^{r_{k−1}×m_k×n_k×r_k}. Distinct from AdaZeta's split layout (splitLayout.ts):
  * here every core carries one row and one column mode, and the matrix rank is not capped by r.
  */
-import { ShapeError } from '../kernels/errors.ts';
+import { ShapeError } from '../errors.ts';
 import { type Matrix64, permuteDense, product } from './dense.ts';
 import type { TruncationOptions } from './options.ts';
 import { type TTTensor, ttParamCount, ttTensor, ttToFull } from './ttTensor.ts';

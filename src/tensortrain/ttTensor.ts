@@ -4,7 +4,7 @@
  * cores G_k ∈ ℝ^{r_{k−1} × n_k × r_k} stored row-major, boundary ranks r_0 = r_d = 1.
  * A TTTensor is a plain value; every operation returns a new one.
  */
-import { ConfigError, ShapeError } from '../kernels/errors.ts';
+import { ConfigError, ShapeError } from '../errors.ts';
 import { assertModes, type DenseTensor, matmulRaw } from './dense.ts';
 
 /** One 3-way core [r_{k−1}, n_k, r_k], row-major. */

@@ -13,24 +13,15 @@
  * is not advanced. Replay runs the same in-place arithmetic with the logged seeds and c_j and no
  * loss evaluations, which is why it reproduces a cpu run bit for bit (src/zo/replay.ts).
  */
-import { ConfigError, DivergenceError, describeValue } from '../kernels/errors.ts';
+import { ConfigError, DivergenceError, describeValue } from '../errors.ts';
 import type { Param, ParamStore } from '../tensor/index.ts';
-import { nonNegative, option, positive } from './options.ts';
+import { COMMON_OPTIONS, optionSpecs, PART_KINDS } from './options.ts';
 import { getPart, getPreset } from './registry.ts';
 import { type SeedStream, stepSeedStream } from './seeds.ts';
 import type {
-  DifferenceScheme, Options, OptionSpec, PartContext, PartKind, Perturbation, Preset, QueryEstimate,
+  DifferenceScheme, Options, PartContext, PartKind, Perturbation, Preset, QueryEstimate,
   QuerySchedule, StepRecord, UpdateContext, ZoOptimizer,
 } from './types.ts';
-
-/** Options every estimator has, whatever its parts. */
-export const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  lr: option(1e-4, nonNegative, 'η, learning rate (constant unless the caller passes one per step)', 'MeZO: chosen on validation by benchmarks/suites/fidelity-lr.json (learns the e-mail task from checkpoints/tiny); the paper\'s OPT grid {1e-6, 1e-7} [P Table 16] was tuned for 350M–66B models'),
-  eps: option(1e-3, positive, 'ε, perturbation scale', 'MeZO Tables 15–16, full-parameter [P]'),
-  weightDecay: option(0, nonNegative, 'λ, coupled L2 decay on tensors with ndim ≥ 2', 'MeZO grids use λ = 0 [P Tables 15–16]'),
-};
-
-const PART_KINDS: readonly PartKind[] = ['perturbation', 'schedule', 'difference', 'optimizer'];
 
 export interface EstimatorParts {
   perturbation: Perturbation;
@@ -61,7 +52,8 @@ export interface EstimatorState {
   readonly step: number;
   readonly runSeed: number;
   readonly store: ParamStore;
-  readonly context: PartContext;
+  /** what each part sees: the same parameters and engine, its own options (plus the common ones). */
+  readonly contexts: Readonly<Record<PartKind, PartContext>>;
   readonly nextSeed: SeedStream;
   readonly perturbation: unknown;
   readonly schedule: unknown;
@@ -72,7 +64,10 @@ export interface Estimator {
   /** the preset it was built from. */
   readonly method: string;
   readonly parts: EstimatorParts;
+  /** every option of the composition by its (unique) name: the common ones and each part's. */
   readonly options: Options;
+  /** each part's own options plus the common ones: what its `ctx.options` holds. */
+  readonly partOptions: Readonly<Record<PartKind, Options>>;
   /** where each option value came from: 'default', 'preset' or 'override'. */
   readonly optionSources: Readonly<Record<string, string>>;
   /** allocates persistent state for the trainable parameters of `store` (fixed order). */
@@ -103,11 +98,14 @@ export interface SavedEstimatorState {
 
 export type Overrides = Readonly<Record<string, number | string | boolean>>;
 
-/** All option specs of a composition: common ones plus each part's. */
-export function optionSpecs(parts: EstimatorParts): Record<string, OptionSpec> {
-  const specs: Record<string, OptionSpec> = { ...COMMON_OPTIONS };
-  for (const kind of PART_KINDS) Object.assign(specs, parts[kind].options);
-  return specs;
+/** The option values each part sees: its own names plus the common ones. */
+function optionsByPart(parts: EstimatorParts, options: Options): Record<PartKind, Options> {
+  const common = Object.fromEntries(Object.keys(COMMON_OPTIONS).map((name) => [name, options[name]!]));
+  const byPart = {} as Record<PartKind, Options>;
+  for (const kind of PART_KINDS) {
+    byPart[kind] = Object.freeze({ ...common, ...Object.fromEntries(Object.keys(parts[kind].options).map((name) => [name, options[name]!])) });
+  }
+  return byPart;
 }
 
 function toNumber(field: string, value: number | string | boolean): number {
@@ -167,27 +165,33 @@ export function createEstimator(method: string, overrides: Overrides = {}): Esti
       `estimator.optimizer ${parts.optimizer.name} needs a low-rank perturbation, got perturbation ${describeValue(parts.perturbation.name)}`,
     );
   }
-  parts.optimizer.validate?.(options);
-  return makeEstimator(preset, parts, Object.freeze(options), Object.freeze(sources));
+  const partOptions = optionsByPart(parts, options);
+  parts.optimizer.validate?.(partOptions.optimizer);
+  return makeEstimator(preset, parts, Object.freeze(options), partOptions, Object.freeze(sources));
 }
 
-function makeEstimator(preset: Preset, parts: EstimatorParts, options: Options, optionSources: Record<string, string>): Estimator {
+function makeEstimator(
+  preset: Preset, parts: EstimatorParts, options: Options, partOptions: Record<PartKind, Options>, optionSources: Record<string, string>,
+): Estimator {
   const { perturbation, schedule, difference, optimizer } = parts;
 
   function init(store: ParamStore, config: { seed: number }): EstimatorState {
     if (!Number.isInteger(config.seed)) throw new ConfigError(`seed must be an integer, got ${describeValue(config.seed)}`);
     const params: readonly Param[] = store.trainable();
     if (params.length === 0) throw new ConfigError('the parameter store has no trainable parameters to estimate a gradient for');
-    const context: PartContext = { params, engine: store.engine, options, runSeed: config.seed >>> 0 };
+    const runSeed = config.seed >>> 0;
+    const optionsOf = (kind: PartKind): Options => partOptions[kind];
+    const contextOf = (kind: PartKind): PartContext => ({ params, engine: store.engine, options: partOptions[kind], optionsOf, runSeed });
+    const contexts = { perturbation: contextOf('perturbation'), schedule: contextOf('schedule'), difference: contextOf('difference'), optimizer: contextOf('optimizer') };
     return {
       step: 0,
-      runSeed: config.seed >>> 0,
+      runSeed,
       store,
-      context,
-      nextSeed: stepSeedStream(config.seed >>> 0),
-      perturbation: perturbation.init(context),
-      schedule: schedule.init(options),
-      optimizer: optimizer.init(context),
+      contexts,
+      nextSeed: stepSeedStream(runSeed),
+      perturbation: perturbation.init(contexts.perturbation),
+      schedule: schedule.init(partOptions.schedule),
+      optimizer: optimizer.init(contexts.optimizer),
     };
   }
 
@@ -197,12 +201,13 @@ function makeEstimator(preset: Preset, parts: EstimatorParts, options: Options, 
     logged: LoggedStep | null,
   ): Promise<{ state: EstimatorState; record: StepRecord }> {
     const started = performance.now();
-    const { context, store } = state;
+    const { contexts, store } = state;
+    const context = contexts.perturbation;
     const step = state.step;
     const eps = options.eps!;
     const lr = logged ? logged.lr : (live!.lr ?? options.lr!);
     if (!(Number.isFinite(lr) && lr >= 0)) throw new ConfigError(`lr must be a finite number ≥ 0, got ${describeValue(lr)}`);
-    const scheduled = schedule.queries(state.schedule, { step, epoch: live?.epoch ?? 0 }, options);
+    const scheduled = schedule.queries(state.schedule, { step, epoch: live?.epoch ?? 0 }, partOptions.schedule);
     const queryCount = logged ? logged.seeds.length : scheduled.queries;
     if (!Number.isInteger(queryCount) || queryCount < 1) {
       throw new ConfigError(`schedule ${schedule.name} returned ${queryCount} queries at step ${step}; need a positive integer`);
@@ -255,18 +260,14 @@ function makeEstimator(preset: Preset, parts: EstimatorParts, options: Options, 
       else pendingRestore = -offset * eps;
     }
 
-    let restored = false;
+    // the engine owns the restore; an optimizer that fuses it into its own pass says so
+    if (!optimizer.fusesRestore && pendingRestore !== 0) shift(queries[queries.length - 1]!.direction, pendingRestore);
     const updateContext: UpdateContext = {
-      ...context,
+      ...contexts.optimizer,
       step,
       lr,
       queries,
-      pendingRestore,
-      restore() {
-        if (restored) return;
-        restored = true;
-        if (pendingRestore !== 0) shift(queries[queries.length - 1]!.direction, pendingRestore);
-      },
+      pendingRestore: optimizer.fusesRestore ? pendingRestore : 0,
       baseLoss,
       evaluate,
       replayedDecision: logged?.decision ?? null,
@@ -298,11 +299,12 @@ function makeEstimator(preset: Preset, parts: EstimatorParts, options: Options, 
     method: preset.name,
     parts,
     options,
+    partOptions,
     optionSources,
     init,
     step: (state, input) => run(state, input, null),
     forwardPassesAt(state, epoch) {
-      const { queries } = schedule.queries(state.schedule, { step: state.step, epoch }, options);
+      const { queries } = schedule.queries(state.schedule, { step: state.step, epoch }, partOptions.schedule);
       const basePasses = difference.needsBaseLoss ? 1 : 0;
       return basePasses + queries * difference.points.length + (optimizer.updatePasses?.(difference.needsBaseLoss) ?? 0);
     },

@@ -5,11 +5,12 @@
 import './builtins.ts';
 
 export * from './types.ts';
-export { COMMON_OPTIONS, createEstimator, optionSpecs } from './estimator.ts';
+export { createEstimator } from './estimator.ts';
 export type { Estimator, EstimatorParts, EstimatorState, LoggedStep, Overrides, SavedEstimatorState, StepInput } from './estimator.ts';
 export { getPart, getPreset, listParts, listPresets, registerPart, registerPreset } from './registry.ts';
-export { coefficient, nonNegative, option, positive, positiveInteger } from './options.ts';
-export { isDecayed, decayFactor } from './weightDecay.ts';
+export { coefficient, COMMON_OPTIONS, nonNegative, option, optionSpecs, positive, positiveInteger } from './options.ts';
+export { addDecayedWeights, decayFactor, isDecayed } from './weightDecay.ts';
+export { addEstimate, descend } from './optimizers/stages.ts';
 export { isLowRankDirection } from './perturbations/lowRank.ts';
 export { gaussianDirection } from './perturbations/gaussian.ts';
 export { applySeedTrickUpdate } from './optimizers/sgd.ts';

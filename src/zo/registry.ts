@@ -4,7 +4,8 @@
  * docs/estimators.md, "Add a new estimator in an afternoon"). Registering an existing name is a
  * ConfigError, so two plug-ins cannot silently shadow each other.
  */
-import { ConfigError, describeValue } from '../kernels/errors.ts';
+import { ConfigError, describeValue } from '../errors.ts';
+import { COMMON_OPTIONS, optionSpecs } from './options.ts';
 import type { Part, PartKind, Preset } from './types.ts';
 
 const parts: Record<PartKind, Map<string, Part>> = {
@@ -18,12 +19,23 @@ const presets = new Map<string, Preset>();
 export function registerPart(part: Part): void {
   const table = parts[part.kind];
   if (table.has(part.name)) throw new ConfigError(`a ${part.kind} named "${part.name}" is already registered`);
+  const common = Object.keys(part.options).filter((name) => name in COMMON_OPTIONS);
+  if (common.length > 0) {
+    throw new ConfigError(`${part.kind} ${part.name} declares ${common.map((name) => `"${name}"`).join(', ')}, an option every estimator already has; read it from ctx.options instead`);
+  }
   table.set(part.name, part);
 }
 
 export function registerPreset(preset: Preset): void {
   if (presets.has(preset.name)) throw new ConfigError(`an estimator preset named "${preset.name}" is already registered`);
-  for (const kind of Object.keys(preset.parts) as PartKind[]) getPart(kind, preset.parts[kind], `preset ${preset.name}: ${kind}`);
+  const parts = {
+    perturbation: getPart('perturbation', preset.parts.perturbation, `preset ${preset.name}: perturbation`),
+    schedule: getPart('schedule', preset.parts.schedule, `preset ${preset.name}: schedule`),
+    difference: getPart('difference', preset.parts.difference, `preset ${preset.name}: difference`),
+    optimizer: getPart('optimizer', preset.parts.optimizer, `preset ${preset.name}: optimizer`),
+  };
+  // the composition's option names must not collide (a ConfigError naming both parts)
+  optionSpecs(parts);
   presets.set(preset.name, preset);
 }
 

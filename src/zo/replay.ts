@@ -16,7 +16,7 @@
  * version 1 logs (which have no `noise` field) used noise format 1 and are refused: the same seeds
  * now give other z, so replaying them would silently build different weights.
  */
-import { ConfigError, FormatError } from '../kernels/errors.ts';
+import { ConfigError, FormatError } from '../errors.ts';
 import { NOISE_FORMAT_VERSION } from '../kernels/noiseStreams.ts';
 import type { ParamStore } from '../tensor/index.ts';
 import { createEstimator, type Estimator, type EstimatorState, type LoggedStep } from './estimator.ts';

@@ -16,6 +16,16 @@ import type { Engine, Param, Tensor } from '../tensor/index.ts';
 /** Every estimator option is a number (counts, scales, coefficients), so `--set key=value` works uniformly. */
 export type Options = Readonly<Record<string, number>>;
 
+/** Options the engine owns and every part may read: η, ε, λ (options.ts COMMON_OPTIONS). */
+export type CommonOptionName = 'lr' | 'eps' | 'weightDecay';
+
+/**
+ * The options one part sees: the ones it declares (typed by their names) plus the common ones.
+ * Option names are one namespace per composition: two parts of one estimator may not declare the
+ * same name, and no part may redeclare a common one (ConfigError when the estimator is composed).
+ */
+export type PartOptions<Name extends string = string> = Readonly<Record<Name | CommonOptionName, number>>;
+
 export interface OptionSpec {
   default: number;
   description: string;
@@ -25,23 +35,29 @@ export interface OptionSpec {
   check(field: string, value: number): void;
 }
 
-export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+export type OptionSpecs<Name extends string = string> = Readonly<Record<Name, OptionSpec>>;
 
 export type PartKind = 'perturbation' | 'schedule' | 'difference' | 'optimizer';
 
-interface PartBase {
+interface PartBase<Name extends string> {
   readonly kind: PartKind;
   readonly name: string;
   readonly description: string;
-  /** the options this part reads from the resolved option set, with defaults. */
-  readonly options: OptionSpecs;
+  /** the options this part declares, with defaults; it reads them (and the common ones) as `ctx.options`. */
+  readonly options: OptionSpecs<Name>;
 }
 
 /** What every part's functions may look at: the trainable parameters in fixed order, their engine, the options. */
-export interface PartContext {
+export interface PartContext<Name extends string = string> {
   readonly params: readonly Param[];
   readonly engine: Engine;
-  readonly options: Options;
+  /** this part's own options and the common ones. */
+  readonly options: PartOptions<Name>;
+  /**
+   * Another part's options, for a part that needs a particular sibling (LOZO-M's low-rank
+   * momentum is sized by the low-rank perturbation's rank).
+   */
+  optionsOf(kind: PartKind): Options;
   /** the run seed; parts derive their own counter-RNG keys from it (LOZO's V windows). */
   readonly runSeed: number;
 }
@@ -59,15 +75,15 @@ export interface Direction {
   addTo(param: Param, target: Tensor, scale: number, decay?: number): void;
 }
 
-export interface Perturbation<State = unknown> extends PartBase {
+export interface Perturbation<State = unknown, Name extends string = string> extends PartBase<Name> {
   readonly kind: 'perturbation';
   /** true when directions are LowRankDirection (LOZO); optimizers that need factors check this. */
   readonly lowRank?: boolean;
   /** validates against the parameters (e.g. rank ≤ a weight's dims) and allocates persistent state. */
-  init(ctx: PartContext): State;
+  init(ctx: PartContext<Name>): State;
   /** once per step, before any query (LOZO: redraw V when a new ν-window starts). */
-  beginStep(ctx: PartContext, state: State, step: number): State;
-  direction(ctx: PartContext, state: State, seed: number): Promise<Direction>;
+  beginStep(ctx: PartContext<Name>, state: State, step: number): State;
+  direction(ctx: PartContext<Name>, state: State, seed: number): Promise<Direction>;
   /** once per step after the update (LOZO: free the previous window's V). */
   endStep(state: State): State;
   dispose(state: State): void;
@@ -82,16 +98,16 @@ export interface ScheduleInfo {
   readonly epoch: number;
 }
 
-export interface QuerySchedule<State = unknown> extends PartBase {
+export interface QuerySchedule<State = unknown, Name extends string = string> extends PartBase<Name> {
   readonly kind: 'schedule';
-  init(options: Options): State;
+  init(options: PartOptions<Name>): State;
   /** number of directions q averaged at this step (n-SPSA, MeZO Def. 1); a positive integer. */
-  queries(state: State, info: ScheduleInfo, options: Options): { queries: number; state: State };
+  queries(state: State, info: ScheduleInfo, options: PartOptions<Name>): { queries: number; state: State };
 }
 
 // ------------------------------------------------------------------ difference scheme
 
-export interface DifferenceScheme extends PartBase {
+export interface DifferenceScheme<Name extends string = string> extends PartBase<Name> {
   readonly kind: 'difference';
   /** evaluation points as multiples of ε along Z, visited in order ([+1, −1] for the central scheme). */
   readonly points: readonly number[];
@@ -111,17 +127,17 @@ export interface QueryEstimate {
 }
 
 /**
- * What an optimizer receives. The parameters are left at θ + `pendingRestore`·Z_last (the last
- * query's final evaluation point), so an SGD-type update can fuse the restore with its own step
- * (zo-estimators.md §1.2 "Fusing steps 5 and 6"); other optimizers call `restore()` first.
+ * What an optimizer receives. The engine has already undone the last query's perturbation, so the
+ * parameters are θ — unless the optimizer declares `fusesRestore`: then they are left at
+ * θ + `pendingRestore`·Z_last (the last query's final evaluation point) and the optimizer folds
+ * that restore into its own pass (zo-estimators.md §1.2 "Fusing steps 5 and 6"; MeZO's SGD).
  */
-export interface UpdateContext extends PartContext {
+export interface UpdateContext<Name extends string = string> extends PartContext<Name> {
   readonly step: number;
   readonly lr: number;
   readonly queries: readonly QueryEstimate[];
+  /** the restore the optimizer must apply itself (fusesRestore); 0 when the engine restored θ. */
   readonly pendingRestore: number;
-  /** applies the pending restore; afterwards the parameters are θ again (to rounding). */
-  restore(): void;
   /** L(θ) if the difference scheme already evaluated it this step. */
   readonly baseLoss: number | null;
   /** evaluates the loss at the current parameters (the engine counts the forward pass); null during replay. */
@@ -138,16 +154,21 @@ export interface UpdateResult<State> {
   decision?: string;
 }
 
-export interface ZoOptimizer<State = unknown> extends PartBase {
+export interface ZoOptimizer<State = unknown, Name extends string = string> extends PartBase<Name> {
   readonly kind: 'optimizer';
   /** needs a low-rank perturbation (LOZO-M keeps momentum in the U factor's space). */
   readonly requiresLowRank?: boolean;
+  /**
+   * The optimizer undoes the last perturbation itself, inside its own update pass
+   * (`ctx.pendingRestore`); absent, the engine restores θ before calling `update`.
+   */
+  readonly fusesRestore?: boolean;
   /** validates option combinations this optimizer cannot honour. */
-  validate?(options: Options): void;
+  validate?(options: PartOptions<Name>): void;
   /** forward passes `update` itself spends (ZO-SGD-Cons measures candidate points); absent = 0. */
   updatePasses?(baseLossKnown: boolean): number;
-  init(ctx: PartContext): State;
-  update(ctx: UpdateContext, state: State): Promise<UpdateResult<State>>;
+  init(ctx: PartContext<Name>): State;
+  update(ctx: UpdateContext<Name>, state: State): Promise<UpdateResult<State>>;
   /** for checkpoints: JSON plus named device tensors (omit when the state is empty). */
   save?(state: State): SavedPartState<Tensor>;
   /** the inverse of save on a freshly initialised state (tensors copied into its buffers). */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { register } from '../../src/cli/predict.ts';
-import { ConfigError } from '../../src/kernels/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 
 const shipped = join(import.meta.dirname, '..', '..', 'checkpoints', 'tiny');
 const root = mkdtempSync(join(tmpdir(), 'zolo-predict-out-'));

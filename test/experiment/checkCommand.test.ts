@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseCheckFlags, runCheckCommand, type CheckFlags } from '../../src/cli/check.ts';
 import { REPORT_SECTIONS } from '../../src/experiment/check/report.ts';
 import type { CheckResults } from '../../src/experiment/check/runCheck.ts';
-import { ConfigError } from '../../src/kernels/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'zolo-check-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/kernels/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { checkNames, LR_SCHEDULES, parseRunConfig, RUN_CONFIG_KEYS, runConfigSchema } from '../../src/experiment/config.ts';
 import { applySets, mergeLayers, splitAssignment, typeValue } from '../../src/experiment/overrides.ts';
 

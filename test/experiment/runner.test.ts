@@ -8,7 +8,7 @@ import { readCheckpoint } from '../../src/experiment/checkpoint.ts';
 import { parseRunConfig, type RunConfigInput } from '../../src/experiment/config.ts';
 import { readMetrics } from '../../src/experiment/results.ts';
 import { runExperiment, type RunSummary } from '../../src/experiment/runner.ts';
-import { ConfigError } from '../../src/kernels/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { CpuBackend } from '../../src/kernels/index.ts';
 import { readSafetensors } from '../../src/nn/safetensors.ts';
 import { Engine, ParamStore } from '../../src/tensor/index.ts';

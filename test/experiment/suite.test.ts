@@ -9,7 +9,7 @@ import { groupRows, renderReport } from '../../src/experiment/report.ts';
 import type { SuiteResults } from '../../src/experiment/results.ts';
 import { checkSuite, knownNames, readSuiteFile, runSuite } from '../../src/experiment/suite.ts';
 import { parseSuite, planSuite } from '../../src/experiment/suiteConfig.ts';
-import { ConfigError } from '../../src/kernels/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'zolo-suite-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import './fixtures/fixtureMethods.ts';
 import { parseRunConfig, type RunConfigInput } from '../../src/experiment/config.ts';
 import { runExperiment } from '../../src/experiment/runner.ts';
 import { applyTrainable } from '../../src/experiment/trainable.ts';
-import { ConfigError } from '../../src/kernels/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { CpuBackend } from '../../src/kernels/index.ts';
 import { readSafetensors } from '../../src/nn/safetensors.ts';
 import { Engine, ParamStore } from '../../src/tensor/index.ts';

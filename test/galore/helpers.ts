@@ -2,9 +2,14 @@
  * Shared pieces of the GaLore tests: a CPU engine with a fresh ledger, seeded matrices, host
  * matrix products in float64, and the ½‖W − W*‖² / ½‖WX − Y‖² problems of galore.md §6.14–6.16.
  */
+import type { GaLoreSettings, GaLoreState } from '../../src/galore/galore.ts';
+import { createOptimizer, type OptimizerOptions } from '../../src/galore/index.ts';
+import type { AdamMoments, EightBitOptions } from '../../src/galore/moments.ts';
+import type { GradientProjector } from '../../src/galore/projector.ts';
+import type { RuleOptimizer } from '../../src/galore/ruleOptimizer.ts';
 import { CpuBackend } from '../../src/kernels/cpu.ts';
 import { MemoryLedger } from '../../src/tensor/ledger.ts';
-import { ParamStore } from '../../src/tensor/params.ts';
+import { type Param, ParamStore } from '../../src/tensor/params.ts';
 import { Engine } from '../../src/tensor/tensor.ts';
 import { rng } from '../kernels/helpers.ts';
 
@@ -70,4 +75,26 @@ export function subtract(A: ArrayLike<number>, B: ArrayLike<number>): Float64Arr
   const out = new Float64Array(A.length);
   for (let i = 0; i < A.length; i++) out[i] = A[i]! - B[i]!;
   return out;
+}
+
+/** The AdamW-family optimizer the options describe: galore-adamw8bit, adamw, … (src/galore registry). */
+export function adamFamily(
+  store: ParamStore | readonly Param[], options: Omit<OptimizerOptions, 'galore' | 'eightBit'> & { galore?: GaLoreSettings | null; eightBit?: boolean | Partial<EightBitOptions> },
+): RuleOptimizer {
+  const { galore, eightBit, ...rest } = options;
+  const name = `${galore ? 'galore-' : ''}adamw${eightBit ? '8bit' : ''}`;
+  return createOptimizer(name, store, { ...rest, ...(galore ? { galore } : {}), ...(eightBit ? { eightBit } : {}) }) as RuleOptimizer;
+}
+
+/** A parameter's GaLore projector (null: not a target, or no update yet). */
+export function projectorOf(optimizer: RuleOptimizer, param: Param): GradientProjector | null {
+  const state = optimizer.stateOf(param)?.rule as Partial<GaLoreState> | undefined;
+  return state?.projector ?? null;
+}
+
+/** A parameter's Adam moments, under GaLore or not (null before its first update). */
+export function momentsOf(optimizer: RuleOptimizer, param: Param): AdamMoments | null {
+  const state = optimizer.stateOf(param)?.rule as (Partial<GaLoreState> & object) | undefined;
+  if (!state) return null;
+  return ('inner' in state ? state.inner : state) as AdamMoments;
 }

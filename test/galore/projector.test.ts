@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/kernels/errors.ts';
+import { ConfigError, DivergenceError } from '../../src/errors.ts';
 import { chooseSide, GradientProjector, resolveProjectorOptions, type ProjectionType, type SvdMethod } from '../../src/galore/projector.ts';
 import { exactTopSvd } from '../../src/galore/svd.ts';
 import { frobenius, gaussian, lowRankMatrix, makeEngine, matmulHost, subtract, transposeHost } from './helpers.ts';
@@ -15,10 +15,10 @@ function projector(type: ProjectionType, m: number, n: number, rank: number, svd
 }
 
 /** Host copy of back(proj(G)). */
-function roundTrip(p: GradientProjector, gradValues: Float64Array): Float64Array {
+async function roundTrip(p: GradientProjector, gradValues: Float64Array): Promise<Float64Array> {
   const engine = p['engine'] as ReturnType<typeof makeEngine>;
   const grad = engine.fromArray(Float32Array.from(gradValues), [p.rows, p.cols], 'gradient');
-  const { projected } = p.projectForStep(grad, 0);
+  const { projected } = await p.projectForStep(grad, 0);
   const back = engine.zeros([p.rows, p.cols], 'workspace');
   p.accumulateBack(projected, back, 1);
   const out = Float64Array.from(back.readSync());
@@ -60,52 +60,52 @@ describe('GradientProjector', () => {
 
   for (const svd of ['exact', 'randomized'] as const) {
     for (const type of ['left', 'right', 'full'] as const) {
-      it(`${svd} SVD, ${type}: the basis is orthonormal (PᵀP = I, Vh·Vhᵀ = I)`, () => {
+      it(`${svd} SVD, ${type}: the basis is orthonormal (PᵀP = I, Vh·Vhᵀ = I)`, async () => {
         for (const [m, n] of SHAPES) {
           const { projector: p } = projector(type, m, n, 8, svd);
-          roundTrip(p, gaussian(m * 7 + n, m * n));
+          await roundTrip(p, gaussian(m * 7 + n, m * n));
           if (p.left) expect(identityError(gram(p.left.readSync(), m, p.rank, true), p.rank)).toBeLessThan(1e-5);
           if (p.rightT) expect(identityError(gram(p.rightT.readSync(), p.rank, n, false), p.rank)).toBeLessThan(1e-5);
         }
       });
     }
 
-    it(`${svd} SVD: a gradient of rank ≤ r round-trips losslessly, on every side`, () => {
+    it(`${svd} SVD: a gradient of rank ≤ r round-trips losslessly, on every side`, async () => {
       for (const type of ['std', 'reverse_std', 'left', 'right', 'full'] as const) {
         for (const [m, n] of SHAPES) {
           const G = lowRankMatrix(m + 3 * n, m, n, 5);
           const { projector: p } = projector(type, m, n, 6, svd);
-          const back = roundTrip(p, G);
+          const back = await roundTrip(p, G);
           expect(frobenius(subtract(back, G)) / frobenius(G)).toBeLessThan(F32_REL);
         }
       }
     });
   }
 
-  it('exact SVD gives the best rank-k approximation: ‖G − back(proj G)‖² = Σ_{i>k} σ_i² (Eckart–Young)', () => {
+  it('exact SVD gives the best rank-k approximation: ‖G − back(proj G)‖² = Σ_{i>k} σ_i² (Eckart–Young)', async () => {
     const [m, n, k] = [40, 24, 6];
     const G = gaussian(11, m * n);
     const all = exactTopSvd(G, m, n, n, { left: false, right: false }).values;
     const tail = all.slice(k).reduce((s, x) => s + x * x, 0);
     for (const type of ['left', 'right'] as const) {
       const { projector: p } = projector(type, m, n, k);
-      const residual = frobenius(subtract(roundTrip(p, G), G)) ** 2;
+      const residual = frobenius(subtract(await roundTrip(p, G), G)) ** 2;
       expect(Math.abs(residual - tail) / (frobenius(G) ** 2)).toBeLessThan(F32_REL);
     }
   });
 
-  it('randomized SVD finds nearly the same subspace as exact SVD for a decaying spectrum', () => {
+  it('randomized SVD finds nearly the same subspace as exact SVD for a decaying spectrum', async () => {
     // G = low-rank signal (rank 6) + small noise: with p = 10, q = 2 the captured energy must match the exact basis to 1e-3
     const [m, n, k] = [64, 40, 6];
     const signal = lowRankMatrix(5, m, n, k);
     const noise = gaussian(6, m * n, 0.01);
     const G = signal.map((x, i) => x + noise[i]!);
-    const exact = roundTrip(projector('left', m, n, k).projector, G);
-    const randomized = roundTrip(projector('left', m, n, k, 'randomized').projector, G);
+    const exact = await roundTrip(projector('left', m, n, k).projector, G);
+    const randomized = await roundTrip(projector('left', m, n, k, 'randomized').projector, G);
     expect(Math.abs(frobenius(exact) ** 2 - frobenius(randomized) ** 2) / frobenius(G) ** 2).toBeLessThan(1e-3);
   });
 
-  it('refreshes exactly at pre-increment steps 0, T, 2T, … and keeps the basis byte-identical in between', () => {
+  it('refreshes exactly at pre-increment steps 0, T, 2T, … and keeps the basis byte-identical in between', async () => {
     const T = 7;
     const S = 30;
     const engine = makeEngine();
@@ -114,7 +114,7 @@ describe('GradientProjector', () => {
     let previous: Float32Array = new Float32Array();
     for (let step = 0; step < S; step++) {
       const grad = engine.fromArray(Float32Array.from(gaussian(100 + step, 24 * 16)), [24, 16], 'gradient');
-      const { projected, refreshed } = p.projectForStep(grad, step);
+      const { projected, refreshed } = await p.projectForStep(grad, step);
       const basis = p.rightT!.readSync();
       if (refreshed) refreshedAt.push(step);
       else expect(basis).toEqual(previous);
@@ -126,7 +126,7 @@ describe('GradientProjector', () => {
     expect(p.svdCalls).toBe(Math.ceil(S / T));
   });
 
-  it('adaptive gap: refreshes when the captured energy drops below the threshold, not before', () => {
+  it('adaptive gap: refreshes when the captured energy drops below the threshold, not before', async () => {
     const engine = makeEngine();
     const options = resolveProjectorOptions({ rank: 3, adaptive: { threshold: 0.5, checkEvery: 2, maxGap: 1000 } });
     const p = new GradientProjector(engine, 'w', [20, 30], options, 0);
@@ -136,7 +136,7 @@ describe('GradientProjector', () => {
     for (let step = 0; step < 12; step++) {
       const values = step < 6 ? first : second;
       const grad = engine.fromArray(Float32Array.from(values), [20, 30], 'gradient');
-      const { projected, refreshed } = p.projectForStep(grad, step);
+      const { projected, refreshed } = await p.projectForStep(grad, step);
       if (refreshed) refreshedAt.push(step);
       projected.dispose();
       grad.dispose();
@@ -146,18 +146,19 @@ describe('GradientProjector', () => {
     expect(p.lastCapturedEnergy).toBeGreaterThan(0.99);
   });
 
-  it('a NaN gradient at a refresh throws by default, and keeps the old basis with onNonFinite "skip"', () => {
+  it('a NaN gradient at a refresh throws by default, and keeps the old basis with onNonFinite "skip"', async () => {
     const engine = makeEngine();
     const bad = Float32Array.from(gaussian(3, 12 * 8));
     bad[5] = Number.NaN;
     const throwing = new GradientProjector(engine, 'layer.w', [12, 8], resolveProjectorOptions({ rank: 2, updateGap: 1 }), 0);
     const badGrad = engine.fromArray(bad, [12, 8], 'gradient');
-    expect(() => throwing.projectForStep(badGrad, 0)).toThrow(/layer\.w.*non-finite/);
+    await expect(throwing.projectForStep(badGrad, 0)).rejects.toThrow(DivergenceError);
+    await expect(throwing.projectForStep(badGrad, 0)).rejects.toThrow(/layer\.w.*non-finite/);
     const skipping = new GradientProjector(engine, 'w', [12, 8], resolveProjectorOptions({ rank: 2, updateGap: 1, onNonFinite: 'skip' }), 0);
     const good = engine.fromArray(Float32Array.from(gaussian(4, 96)), [12, 8], 'gradient');
-    skipping.projectForStep(good, 0).projected.dispose();
+    (await skipping.projectForStep(good, 0)).projected.dispose();
     const before = skipping.rightT!.readSync();
-    const { projected, refreshed } = skipping.projectForStep(badGrad, 1);
+    const { projected, refreshed } = await skipping.projectForStep(badGrad, 1);
     expect(refreshed).toBe(false);
     expect(skipping.skippedRefreshes).toBe(1);
     expect(skipping.rightT!.readSync()).toEqual(before);

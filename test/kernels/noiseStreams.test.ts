@@ -4,9 +4,10 @@
  */
 import { describe, expect, test } from 'vitest';
 import {
-  BuiltinNoisePurpose, ConfigError, fillNoiseNormals, fnv1a32, noiseKey, noisePurpose, registerNoisePurpose,
+  BuiltinNoisePurpose, fillNoiseNormals, fnv1a32, noiseKey, noisePurpose, registerNoisePurpose,
   registeredNoisePurposes, threefry2x32, type NoiseKey, type NoisePurpose,
 } from '../../src/kernels/index.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { correlation } from './helpers.ts';
 
 const SEED = 20261206;

@@ -11,7 +11,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Backend } from '../../src/kernels/backend.ts';
-import { CpuBackend, normalAt, ShapeError } from '../../src/kernels/index.ts';
+import { ShapeError } from '../../src/errors.ts';
+import { CpuBackend, normalAt } from '../../src/kernels/index.ts';
 import { Engine, ops } from '../../src/tensor/index.ts';
 import { open, rng, targets, uniform } from './helpers.ts';
 

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ConfigError } from '../../src/kernels/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { CpuBackend } from '../../src/kernels/cpu.ts';
 import { normalAt } from '../../src/kernels/rng.ts';
 import { createWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, ShapeError } from '../../src/kernels/errors.ts';
+import { ConfigError, ShapeError } from '../../src/errors.ts';
 import { CpuBackend } from '../../src/kernels/cpu.ts';
 import { attachAdapters, balancedModes, type LoraAdapter, LORA_DEFAULTS, loraForward, placementMask, splitLinearForward, TT_ADAPTER_DEFAULTS, type TTAdapter, ttAdapterForward } from '../../src/nn/adapters/index.ts';
 import { CausalLm } from '../../src/nn/causalLm.ts';
@@ -124,7 +124,7 @@ describe('AdaZeta TT adapters (spec §1.2)', () => {
     expect(logits(zeroed)).toEqual(base); // spec §3.13: cores and biases zeroed ⇒ A(h) = h
   });
 
-  test('gradients flow through the split forward under the tape (central differences)', () => {
+  test('gradients flow through the split forward under the tape (central differences)', async () => {
     const random = mulberry(5);
     const shapes = [[1, 4, 3], [3, 2, 3], [3, 3, 2], [2, 2, 1]]; // in 4·2 = 8, out 3·2 = 6, ranks 3 and 2
     const inputs = [
@@ -132,7 +132,7 @@ describe('AdaZeta TT adapters (spec §1.2)', () => {
       ...shapes.map((shape) => ({ shape, values: normals(random, shape[0]! * shape[1]! * shape[2]!, 0.7) })),
       { shape: [6], values: normals(random, 6) },
     ];
-    checkGradients('splitLinearForward', inputs, ([x, ...rest]) => splitLinearForward(x!, rest.slice(0, 4), rest[4]!, 2), 9, { terms: 16 });
+    await checkGradients('splitLinearForward', inputs, ([x, ...rest]) => splitLinearForward(x!, rest.slice(0, 4), rest[4]!, 2), 9, { terms: 16 });
   });
 
   test('layout and target errors name the layer and the numbers', () => {
@@ -213,7 +213,7 @@ describe('LoRA on the fused qkv (q and v slices)', () => {
     }
   });
 
-  test('gradients flow through the masked q/v update under the tape (central differences)', () => {
+  test('gradients flow through the masked q/v update under the tape (central differences)', async () => {
     const random = mulberry(12);
     const inputs = [
       { shape: [3, 8], values: normals(random, 24) }, // x [rows, in]
@@ -221,7 +221,7 @@ describe('LoRA on the fused qkv (q and v slices)', () => {
       { shape: [2, 2, 8], values: normals(random, 32) }, // A [parts, r, in]
       { shape: [2, 2, 4], values: normals(random, 16) }, // Bᵀ [parts, r, width]
     ];
-    checkGradients('loraForward', inputs, ([x, y, a, bT]) => {
+    await checkGradients('loraForward', inputs, ([x, y, a, bT]) => {
       const mask = placementMask(x!.engine, [0, 2], 2, 3, 4, 'workspace');
       return loraForward(x!, y!, a!, bT!, mask, 2);
     }, 13, { terms: 16 });

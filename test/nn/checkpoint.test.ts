@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/kernels/cpu.ts';
-import { FormatError } from '../../src/kernels/errors.ts';
+import { FormatError } from '../../src/errors.ts';
 import {
   CausalLm, EncoderClassifier, PromptClassifier, type TransformerConfig, decodeSafetensors, encodeSafetensors, loadCheckpoint, saveCheckpoint,
 } from '../../src/nn/index.ts';

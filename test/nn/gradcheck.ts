@@ -49,10 +49,10 @@ function weightedSum(y: Float32Array, w: Float64Array): { value: number; magnitu
  * Checks the tape's gradient of Σ w·f(inputs) against central differences, one direction per input.
  * `terms` is K above (the longest accumulation in f). Inputs become trainable parameters.
  */
-export function checkGradients(
+export async function checkGradients(
   label: string, inputs: GradInput[], f: (tensors: Tensor[]) => Tensor, seed: number,
   options: { terms?: number; h?: number } = {},
-): void {
+): Promise<void> {
   const { terms = 8, h = 1e-2 } = options;
   const engine = new Engine(new CpuBackend());
   const store = new ParamStore(engine);
@@ -69,7 +69,7 @@ export function checkGradients(
   const wTensor = engine.fromArray(Float32Array.from(w), [1, outSize], 'workspace');
   const tape = new Tape(store);
   const loss = tape.run(() => F.linear(F.reshape(f(tensors()), [1, outSize]), wTensor));
-  const grads = tape.backward(loss);
+  const grads = await tape.backward(loss);
   (loss.base ?? loss).dispose();
 
   const evaluate = (): { value: number; magnitude: number } => {

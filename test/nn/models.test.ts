@@ -4,7 +4,7 @@
  * of the inference path, padding/causality invariances and the prompt read-out.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/kernels/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { CpuBackend } from '../../src/kernels/cpu.ts';
 import { createBackend, registeredBackends } from '../../src/kernels/index.ts';
 import {
@@ -184,7 +184,7 @@ describe('forward', () => {
     const loss = tape.run(() => model.lossTensor(batch));
     expect(tape.savedBytes()).toBeGreaterThan(0);
     expect(engine.ledger.currentBytes('activation')).toBe(tape.savedBytes() + 4);
-    const grads = tape.backward(loss);
+    const grads = await tape.backward(loss);
     release(loss);
     expect(engine.ledger.currentBytes('activation')).toBe(0);
     expect(engine.ledger.currentBytes('gradient')).toBe(model.params.count() * 4);

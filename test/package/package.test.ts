@@ -10,7 +10,7 @@
  * never load), which keeps the install to a copy out of the cache.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,8 +96,19 @@ describe('the npm package', () => {
     expect(help).toMatch(/replay \[dir\]/);
     const methods = run(process.execPath, [join(consumer, 'node_modules/zolo/bin/zolo.js'), 'methods'], consumer);
     expect(methods).toContain('mezo');
+    expect(methods).toContain('adalomo');
     expect(() => run(process.execPath, ['-e', "import('tsx')"], consumer)).toThrow();
   });
+
+  it('runs the SubZero example plug-in by name, replays its run bit for bit in a new process, and type-checks it against the shipped declarations', () => {
+    cpSync(join(REPO, 'examples/subzero'), join(consumer, 'subzero'), { recursive: true });
+    const zolo = (...args: string[]): string => run(process.execPath, [join(consumer, 'node_modules/zolo/bin/zolo.js'), ...args], consumer);
+    zolo('run', '--plugin', 'subzero/index.js', '--method', 'subzero', '--task', 'synthetic-blobs', '--model', 'linear', '--backend', 'cpu',
+      '--steps', '6', '--lr', '0.05', '--set', 'options.rank=2', '--set', 'options.interval=4', '--out', 'runs/subzero');
+    // a new process: replay imports the plug-in the run's config.json names
+    expect(zolo('replay', 'runs/subzero')).toContain('identical bit for bit');
+    run(process.execPath, [TSC, '-p', 'subzero'], consumer);
+  }, 600_000);
 
   it('type-checks a strict TypeScript consumer against the shipped declarations', () => {
     writeFileSync(join(consumer, 'consumer.ts'), readFileSync(join(REPO, 'test/package/consumer/consumer.ts'), 'utf8'));

@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ConfigError, CpuBackend, createBackend, registeredBackends, ShapeError } from '../../src/kernels/index.ts';
+import { ConfigError, ShapeError } from '../../src/errors.ts';
+import { CpuBackend, createBackend, registeredBackends } from '../../src/kernels/index.ts';
 import { Engine, ops } from '../../src/tensor/index.ts';
 
 const engine = new Engine(new CpuBackend());

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { ShapeError } from '../../src/kernels/errors.ts';
+import { ShapeError } from '../../src/errors.ts';
 import { add, frobenius, hadamard, inner, norm, randomTT, relativeDifference, scale, ttParamCount, ttTensor, ttToFull } from '../../src/tensortrain/index.ts';
 import { seedArb, smallShape, uniformFrom } from './helpers.ts';
 

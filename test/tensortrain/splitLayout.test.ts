@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import seedrandom from 'seedrandom';
 import { describe, expect } from 'vitest';
-import { ConfigError, ShapeError } from '../../src/kernels/errors.ts';
+import { ConfigError, ShapeError } from '../../src/errors.ts';
 import {
   initTTLinear, matmul64, randomTT, relativeDifference, splitFactors, splitLayoutWeight, thinSvd, ttLinearLayout, ttLinearParamCount,
   type TTLinearSpec,

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { ShapeError } from '../../src/kernels/errors.ts';
+import { ShapeError } from '../../src/errors.ts';
 import {
   matmul64, type Matrix64, product, randomTTMatrix, relativeDifference, transpose64, ttMatmulCost, ttMatrixFromDense, ttMatrixParamCount,
   ttMatrixTimesBatch, ttMatrixToDense,

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { ConfigError, ShapeError } from '../../src/kernels/errors.ts';
+import { ConfigError, ShapeError } from '../../src/errors.ts';
 import { frobenius, product, randomTT, relativeDifference, ttSvd, ttToFull } from '../../src/tensortrain/index.ts';
 import { gaussianTensor, seedArb, smallShape, uniformFrom } from './helpers.ts';
 

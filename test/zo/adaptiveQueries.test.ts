@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { ConfigError } from '../../src/kernels/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { createEstimator, getPart, getPreset } from '../../src/zo/index.ts';
 import {
   ADAZETA_SCHEDULE_DEFAULTS, adaptiveExponent, adaptiveQueries, queriesAtEpoch, validateAdaptiveQueries,

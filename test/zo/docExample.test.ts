@@ -14,16 +14,18 @@ import { diagonalQuadratic, fixtureValues, flatTrainable, hostZ, makeStore } fro
  * ZO-SGD with a clipped projected gradient: θ ← (1−ηλ)θ − η·clip(c, τ)·z. Bounds a single step
  * by η·τ·‖z‖ whatever the loss spike (a NaN guard for heavy-tailed c). Seed trick, no state.
  */
-export const clippedSgd: ZoOptimizer<null> = {
+export const clippedSgd: ZoOptimizer<null, 'clip'> = {
   kind: 'optimizer',
   name: 'clippedSgd',
   description: 'θ ← θ − η·clip(c, ±τ)·z; ZO-SGD with a bounded step',
   options: {
     clip: option(10, positive, 'τ, bound on |c|', 'example value; scale it to typical |c| of your task'),
   },
+  // applySeedTrickUpdate folds the last query's restore into its pass: one noise regeneration fewer
+  fusesRestore: true,
   init: () => null,
   async update(ctx, state) {
-    const clip = ctx.options.clip!;
+    const clip = ctx.options.clip;
     applySeedTrickUpdate(ctx, (query) => Math.max(-clip, Math.min(clip, query.projectedGradient)));
     return { state };
   },

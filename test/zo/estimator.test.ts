@@ -6,8 +6,8 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { DivergenceError } from '../../src/kernels/errors.ts';
-import { createEstimator, type Overrides } from '../../src/zo/index.ts';
+import { DivergenceError } from '../../src/errors.ts';
+import { createEstimator, registerPart, registerPreset, type Overrides, type ZoOptimizer } from '../../src/zo/index.ts';
 import {
   diagonalQuadratic, dot, FLOAT32_EPS, fixtureValues, flatTrainable, hostZ, makeStore, UNIT_ROUNDOFF,
 } from './quadratic.ts';
@@ -123,6 +123,44 @@ describe('seed-trick round trip (§5.8)', () => {
     before.forEach((value, i) => {
       expect(Math.abs(after[i]! - value)).toBeLessThanOrEqual(4 * FLOAT32_EPS * Math.max(Math.abs(value), eps * zMax));
     });
+  });
+});
+
+describe('the engine owns the restore', () => {
+  /** An optimizer that changes nothing and records the restore it was handed. */
+  function idle(name: string, fusesRestore: boolean, seen: number[]): ZoOptimizer<null, never> {
+    return {
+      kind: 'optimizer', name, description: 'test: no update', options: {}, fusesRestore,
+      init: () => null,
+      async update(ctx, state) {
+        seen.push(ctx.pendingRestore);
+        return { state };
+      },
+      dispose: () => {},
+    };
+  }
+
+  it('restores θ unless the optimizer declares it fuses the restore, which then gets the pending +ε', async () => {
+    const seen: number[] = [];
+    registerPart(idle('idleTest', false, seen));
+    registerPart(idle('idleFusingTest', true, seen));
+    const parts = { perturbation: 'gaussian', schedule: 'fixed', difference: 'central' };
+    registerPreset({ name: 'idle-test', description: '', reference: 'test', parts: { ...parts, optimizer: 'idleTest' }, defaults: {} });
+    registerPreset({ name: 'idle-fusing-test', description: '', reference: 'test', parts: { ...parts, optimizer: 'idleFusingTest' }, defaults: {} });
+    const eps = 1e-2;
+    for (const method of ['idle-test', 'idle-fusing-test']) {
+      const { store, problem } = quadraticStore(5);
+      const estimator = createEstimator(method, { eps });
+      const state = estimator.init(store, { seed: 12 });
+      const before = flatTrainable(store);
+      const { record } = await estimator.step(state, { loss: problem.loss });
+      const z = hostZ(store.trainable(), record.seeds[0]!);
+      const after = flatTrainable(store);
+      // central difference visits θ + εz, θ − εz: restored θ within a few ulps; an un-applied fused restore leaves θ − εz
+      const expected = method === 'idle-test' ? before : before.map((value, i) => value - eps * z[i]!);
+      expected.forEach((value, i) => expect(Math.abs(after[i]! - value)).toBeLessThanOrEqual(4 * FLOAT32_EPS * Math.max(Math.abs(value), eps * 6)));
+    }
+    expect(seen).toEqual([0, eps]);
   });
 });
 

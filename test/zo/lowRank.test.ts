@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/kernels/cpu.ts';
 import type { DeviceBuffer } from '../../src/kernels/backend.ts';
-import { ConfigError } from '../../src/kernels/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { BuiltinNoisePurpose, noiseKey, type NoiseKey } from '../../src/kernels/noiseStreams.ts';
 import { Engine, ParamStore } from '../../src/tensor/index.ts';
 import { createEstimator, type LowRankState } from '../../src/zo/index.ts';

@@ -1,7 +1,7 @@
 /** createEstimator's validation and the registry (bad input must name the field, the value and what is allowed). */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/kernels/errors.ts';
-import { createEstimator, listPresets, optionSpecs, registerPreset } from '../../src/zo/index.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { coefficient, createEstimator, listPresets, option, optionSpecs, registerPart, registerPreset, type ZoOptimizer } from '../../src/zo/index.ts';
 
 describe('createEstimator', () => {
   it('resolves preset defaults with their sources and applies overrides (numeric strings too)', () => {
@@ -54,5 +54,34 @@ describe('createEstimator', () => {
     expect(() =>
       registerPreset({ name: 'broken', description: '', reference: '', parts: { perturbation: 'gaussian', schedule: 'fixed', difference: 'central', optimizer: 'nope' }, defaults: {} }),
     ).toThrow(/preset broken: optimizer must be one of/);
+  });
+});
+
+describe('option names: one namespace per composition', () => {
+  /** A stateless optimizer declaring `names` (each a coefficient with default 0.5). */
+  function declaring(name: string, names: readonly string[]): ZoOptimizer<null> {
+    return {
+      kind: 'optimizer', name, description: 'test', options: Object.fromEntries(names.map((n) => [n, option(0.5, coefficient, 'test', 'test')])),
+      init: () => null, update: async (_ctx, state) => ({ state }), dispose: () => {},
+    };
+  }
+
+  it('a part may not redeclare a common option', () => {
+    expect(() => registerPart(declaring('lrTest', ['lr']))).toThrow('optimizer lrTest declares "lr", an option every estimator already has; read it from ctx.options instead');
+  });
+
+  it('two parts declaring the same name cannot be composed, in a preset or by an override', () => {
+    registerPart(declaring('rankTest', ['rank']));
+    expect(() =>
+      registerPreset({ name: 'clash-test', description: '', reference: 'test', parts: { perturbation: 'lowRank', schedule: 'fixed', difference: 'central', optimizer: 'rankTest' }, defaults: {} }),
+    ).toThrow('option "rank" of optimizer rankTest is already declared by perturbation lowRank; parts of one estimator need distinct option names');
+    expect(() => createEstimator('lozo', { optimizer: 'rankTest' })).toThrow(/option "rank" of optimizer rankTest is already declared by perturbation lowRank/);
+  });
+
+  it('each part sees its own options and the common ones only', () => {
+    const estimator = createEstimator('lozo-m', { beta: 0.8 });
+    expect(estimator.partOptions.optimizer).toEqual({ lr: 1e-4, eps: 1e-3, weightDecay: 0, beta: 0.8 });
+    expect(estimator.partOptions.perturbation).toEqual({ lr: 1e-4, eps: 1e-3, weightDecay: 0, rank: 2, interval: 50 });
+    expect(estimator.partOptions.schedule).toEqual({ lr: 1e-4, eps: 1e-3, weightDecay: 0, queries: 1 });
   });
 });

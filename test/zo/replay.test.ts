@@ -3,7 +3,7 @@
  * because they re-run the same in-place float32 arithmetic with the same scalars.
  */
 import { describe, expect, it } from 'vitest';
-import { FormatError } from '../../src/kernels/errors.ts';
+import { FormatError } from '../../src/errors.ts';
 import { NOISE_FORMAT_VERSION } from '../../src/kernels/noiseStreams.ts';
 import type { ParamStore } from '../../src/tensor/index.ts';
 import {

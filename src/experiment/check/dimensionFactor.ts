@@ -18,7 +18,7 @@
  * queries keeps the mean and divides the excess by q: F_q = 1 + (F₁ − 1)/q, which is (d + q + 1)/q
  * for Gaussian SPSA (gaussianDimensionFactor).
  */
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import { lozoDimensionFactor } from '../../assumptions/estimatorQuality.ts';
 
 export type TensorNoise =

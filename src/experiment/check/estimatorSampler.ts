@@ -22,7 +22,7 @@
  * formula assumes. With freshFactors = false all draws share window 0's V: since E_U[⟨UVᵀ, G⟩U] = GV,
  * the mean then converges to G·VVᵀ/r for that V, not to G (what one lazy window can see).
  */
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import type { EstimateSampler } from '../../assumptions/estimatorQuality.ts';
 import type { Estimator, EstimatorState } from '../../zo/estimator.ts';
 import { isLowRankDirection } from '../../zo/perturbations/lowRank.ts';
@@ -74,7 +74,7 @@ export function estimatorSampler(estimator: Estimator, problem: ModelProblem, op
   const freshFactors = options.freshFactors ?? true;
   const store = problem.objective.params;
   let state: EstimatorState = estimator.init(store, { seed: options.seed });
-  const scheduled = schedule.queries(state.schedule, { step: 0, epoch: 0 }, estimator.options);
+  const scheduled = schedule.queries(state.schedule, { step: 0, epoch: 0 }, estimator.partOptions.schedule);
   const queries = options.queries ?? scheduled.queries;
   if (!Number.isInteger(queries) || queries < 1) throw new ConfigError(`estimatorSampler: queries must be a positive integer, got ${queries}`);
   const eps = estimator.options.eps!;
@@ -92,13 +92,13 @@ export function estimatorSampler(estimator: Estimator, problem: ModelProblem, op
 
   const sample: EstimateSampler = async (draw) => {
     const step = freshFactors ? draw * interval : 0;
-    let perturbationState = perturbation.beginStep(state.context, state.perturbation, step);
+    let perturbationState = perturbation.beginStep(state.contexts.perturbation, state.perturbation, step);
     state = { ...state, perturbation: perturbationState };
     problem.restore();
     const baseLoss = difference.needsBaseLoss ? await evaluate() : null;
     const estimate = new Float64Array(problem.dim);
     for (let j = 0; j < queries; j++) {
-      const direction = await perturbation.direction(state.context, perturbationState, state.nextSeed.next());
+      const direction = await perturbation.direction(state.contexts.perturbation, perturbationState, state.nextSeed.next());
       const losses: number[] = [];
       for (const point of difference.points) {
         shift(direction, point * eps);

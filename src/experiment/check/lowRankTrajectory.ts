@@ -18,8 +18,10 @@
  */
 import { bestRankEnergy, capturedEnergy, leftSubspace, type MatrixView, singularValues, stableRank, subspaceOverlap } from '../../assumptions/lowRank.ts';
 import { plIndicator, type PlIndicator, type TrajectoryPoint } from '../../assumptions/pl.ts';
-import { AdamW } from '../../galore/adamw.ts';
-import { ConfigError } from '../../kernels/errors.ts';
+import '../../galore/builtins.ts';
+import { TORCH_ADAMW_DEFAULTS } from '../../galore/defaults.ts';
+import { createOptimizer } from '../../galore/registry.ts';
+import { ConfigError } from '../../errors.ts';
 import { disposeGrads } from '../../nn/tape.ts';
 import type { Param } from '../../tensor/params.ts';
 import type { Matrix } from 'ml-matrix';
@@ -135,7 +137,8 @@ export async function lowRankTrajectory(workload: Workload, fixed: BoundObjectiv
   const bases: Map<number, Matrix>[] = matrices.map(() => new Map());
   const points: TrajectoryPoint[] = [];
   const trainLoss: number[] = [];
-  const optimizer = new AdamW({ lr });
+  const { beta1, beta2, eps, weightDecay, decayMatricesOnly } = TORCH_ADAMW_DEFAULTS;
+  const optimizer = createOptimizer('adamw', workload.params, { lr, beta1, beta2, eps, weightDecay, decayMatricesOnly });
   try {
     for (let step = 0; step <= steps; step++) {
       const { loss, gradients } = await workload.lossAndGradients(trainingBatch(step, batch, workload.trainSize, seed));
@@ -169,7 +172,7 @@ export async function lowRankTrajectory(workload: Workload, fixed: BoundObjectiv
           points.push({ ...point, step });
           options.progress?.(`low-rank: step ${step}/${steps}  train loss ${loss.toFixed(4)}  fixed-batch loss ${point.loss.toFixed(4)}  ‖∇f‖² ${point.gradientNormSquared.toExponential(3)}`);
         }
-        if (step < steps) optimizer.step(gradients);
+        if (step < steps) await optimizer.step(gradients);
       } finally {
         disposeGrads(gradients);
       }

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import { isNonEmptyDir } from '../outDir.ts';
 import { renderCheckPlots } from './plots.ts';
 import { renderReport } from './report.ts';

@@ -9,7 +9,7 @@
  * kernels), widened to float64; a trainable parameter that does not influence the loss gets zeros.
  * Host memory: a few float64 copies of θ (8 bytes × d each).
  */
-import { ConfigError, ShapeError } from '../../kernels/errors.ts';
+import { ConfigError, ShapeError } from '../../errors.ts';
 import type { DifferentiableProblem } from '../../assumptions/problem.ts';
 import type { TokenBatch } from '../../nn/batch.ts';
 import type { Model } from '../../nn/model.ts';

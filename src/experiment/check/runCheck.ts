@@ -11,7 +11,7 @@ import { estimatorQuality, type EstimatorQuality } from '../../assumptions/estim
 import { type EffectiveRankEstimate, hessianEffectiveRank } from '../../assumptions/hessian.ts';
 import { gradientLipschitz, type LipschitzEstimate } from '../../assumptions/smoothness.ts';
 import { dot } from '../../assumptions/vectors.ts';
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import { createBackend, defaultBackendName } from '../../kernels/index.ts';
 import { Engine, MemoryLedger } from '../../tensor/index.ts';
 import { createEstimator, listPresets, type PresetParts } from '../../zo/index.ts';

@@ -15,7 +15,7 @@
 import { type HvpOptions, lanczosQuadrature } from '../../assumptions/hessian.ts';
 import type { DifferentiableProblem } from '../../assumptions/problem.ts';
 import { type MeanInterval, meanInterval } from '../../assumptions/vectors.ts';
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import { uniformAt } from '../../kernels/rng.ts';
 
 export interface SpectralTraces {

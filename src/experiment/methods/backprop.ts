@@ -1,86 +1,66 @@
 /**
- * The backprop family: every optimizer of src/galore's `createOptimizer` is a method of the same
- * name — adamw (full fine-tuning), adamw8bit, adafactor, galore-adamw, galore-adamw8bit,
- * galore-adafactor, lora, relora. One step: loss and gradients of the trainable parameters by the
- * tape (`workload.lossAndGradients`), then `optimizer.step(gradients)` with the scheduled lr, then
- * the gradients are freed.
+ * The backprop family: every optimizer of src/galore's registry is a method of the same name —
+ * adamw (full fine-tuning), adamw8bit, adafactor, galore-adamw, galore-adamw8bit, galore-adafactor,
+ * lora, relora, adalomo, and any a plug-in registers; src/experiment/method.ts builds the adapter
+ * when the name is first looked up. One step: loss and gradients of the trainable parameters by
+ * the tape (`workload.lossAndGradients`), then `optimizer.step(gradients)` with the scheduled lr,
+ * then the gradients are freed. With `options.perLayer` (and always for a fused-backward rule such
+ * as AdaLomo) each parameter is updated from the tape's hook as its gradient completes instead.
  *
- * Options (`options.*`): beta1, beta2, eps (Adam), perLayer (true: per-layer updates), and objects galore {rank, updateGap, scale, …},
- * eightBit, adafactor, lora {rank, alpha, targets}, relora — passed to createOptimizer, which
- * validates them; `lr`/`weightDecay` come from the run config (null = FINE_TUNING_LR / ADAMW_DEFAULTS).
+ * Options (`options.*`): the rule's own (AdamW: beta1, beta2, eps, eightBit {…}; Adafactor:
+ * adafactor {…}; AdaLomo: adalomo {…}), perLayer, and the objects galore {rank, updateGap, scale,
+ * …}, lora {rank, alpha, targets}, relora — checked by `checkOptimizerOptions`, which names the
+ * key and what is allowed; `lr`/`weightDecay` come from the run config (null = the method's default).
+ *
+ * Divergence: a non-finite loss skips the update; a non-finite value inside the optimizer (an
+ * 8-bit moment, Adafactor's update, GaLore's SVD input) is a DivergenceError. Either way the step
+ * reports a NaN loss and the runner marks the run diverged, keeping its last good checkpoint.
  *
  * Resume: the checkpoint holds the optimizer's own state (moments, 8-bit codes, projector bases,
  * counters — `ParamOptimizer.saveState`), so a resumed run takes the same next step.
  */
-import { ConfigError, describeValue } from '../../kernels/errors.ts';
-import { ADAFACTOR_DEFAULTS, ADAMW_DEFAULTS, DEFAULT_GALORE_RANK_RULE, FINE_TUNING_LR } from '../../galore/defaults.ts';
-import { createOptimizer, OPTIMIZER_NAMES, type OptimizerName, type OptimizerOptions } from '../../galore/factory.ts';
+import { ConfigError, DivergenceError } from '../../errors.ts';
+import '../../galore/builtins.ts';
+import { DEFAULT_GALORE_RANK_RULE } from '../../galore/defaults.ts';
 import { perLayerUpdates } from '../../galore/layerwise.ts';
-import { resolveProjectorOptions } from '../../galore/projector.ts';
+import {
+  type BackpropOptimizer, checkOptimizerOptions, createOptimizer, defaultLrOf, describeOptimizer, type OptimizerOptions,
+} from '../../galore/registry.ts';
 import { disposeGrads } from '../../nn/tape.ts';
-import { registerMethod, type MethodAdapter, type TrainingMethod } from '../method.ts';
-import { checkBackpropObject } from '../nestedOptions.ts';
-import { isPlainObject } from '../overrides.ts';
+import type { MethodAdapter, TrainingMethod } from '../method.ts';
 
-const NUMBER_OPTIONS = ['beta1', 'beta2', 'eps'] as const;
-const OBJECT_OPTIONS = ['galore', 'eightBit', 'adafactor', 'lora', 'relora'] as const;
-/** `options.perLayer`: apply each parameter's update as soon as its gradient is complete (GaLore §3.2). */
-const FLAG_OPTIONS = ['perLayer'] as const;
 
-const DESCRIPTIONS: Readonly<Record<string, string>> = {
-  adamw: 'full fine-tuning with AdamW (backprop)',
-  adamw8bit: 'full fine-tuning with 8-bit-state AdamW',
-  adafactor: 'full fine-tuning with Adafactor',
-  'galore-adamw': 'GaLore: AdamW with states in a low-rank projection of each 2-D gradient',
-  'galore-adamw8bit': 'GaLore with 8-bit states',
-  'galore-adafactor': 'GaLore over Adafactor',
-  lora: 'LoRA adapters trained with AdamW (backprop)',
-  relora: 'ReLoRA: LoRA merged and restarted every K steps',
-};
-
-function checkBackpropOptions(name: string, options: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(options)) {
-    if ((NUMBER_OPTIONS as readonly string[]).includes(key)) {
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(`options.${key} must be a finite number, got ${describeValue(value)}`);
-    } else if ((FLAG_OPTIONS as readonly string[]).includes(key)) {
-      if (typeof value !== 'boolean') throw new ConfigError(`options.${key} must be true or false, got ${describeValue(value)}`);
-    } else if ((OBJECT_OPTIONS as readonly string[]).includes(key)) {
-      if (!isPlainObject(value)) throw new ConfigError(`options.${key} must be an object, got ${describeValue(value)}`);
-      checkBackpropObject(key, value);
-    } else {
-      throw new ConfigError(`options.${key} is not an option of ${name}; allowed: ${[...NUMBER_OPTIONS, ...FLAG_OPTIONS, ...OBJECT_OPTIONS].join(', ')}`);
-    }
-  }
-  if (options.galore !== undefined) {
-    if (!name.startsWith('galore')) throw new ConfigError(`options.galore is only for the galore-* methods, not ${name}`);
-    resolveProjectorOptions(options.galore as Parameters<typeof resolveProjectorOptions>[0]);
-  }
-  if ((options.lora !== undefined || options.relora !== undefined) && name !== 'lora' && name !== 'relora') {
-    throw new ConfigError(`options.lora and options.relora are only for lora and relora, not ${name}`);
+/** A NaN loss for a step whose optimizer met a non-finite value: the runner marks the run diverged. */
+async function divergedAsNaN(run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof DivergenceError) return Number.NaN;
+    throw error;
   }
 }
 
-export function backpropMethod(name: OptimizerName): MethodAdapter {
+export function backpropMethod(entry: BackpropOptimizer): MethodAdapter {
+  const { name } = entry;
   return {
     name,
     family: 'backprop',
-    description: DESCRIPTIONS[name] ?? `${name} (backprop)`,
-    defaultLr: FINE_TUNING_LR[name],
-    choosesTrainable: name === 'lora' || name === 'relora',
+    description: describeOptimizer(entry),
+    defaultLr: defaultLrOf(entry),
+    choosesTrainable: entry.adapters !== undefined,
     describeDefaults(options) {
-      const weightDecay = name.endsWith('adafactor') ? ADAFACTOR_DEFAULTS.weightDecay : ADAMW_DEFAULTS.weightDecay;
       const galore = options.galore as { rank?: unknown } | undefined;
-      const rules = name.startsWith('galore') && galore?.rank === undefined ? [`options.galore.rank: ${DEFAULT_GALORE_RANK_RULE}`] : [];
-      return { weightDecay, rules };
+      const rules = entry.galore && galore?.rank === undefined ? [`options.galore.rank: ${DEFAULT_GALORE_RANK_RULE}`] : [];
+      return { weightDecay: entry.rule.defaultWeightDecay, rules };
     },
-    checkOptions: (options) => checkBackpropOptions(name, options),
+    checkOptions: (options) => checkOptimizerOptions(name, options),
     async create({ workload, options, lr, weightDecay, seed }): Promise<TrainingMethod> {
-      checkBackpropOptions(name, options);
+      checkOptimizerOptions(name, options);
       if (!workload.lossAndGradients) throw new ConfigError(`method ${name} needs gradients, which this task/model does not provide`);
-      const { perLayer = false, ...rest } = options as { perLayer?: boolean } & Record<string, unknown>;
-      const optimizerOptions: OptimizerOptions = { ...(rest as OptimizerOptions), lr, seed };
+      const { perLayer = entry.rule.fusedBackward === true, ...rest } = options as { perLayer?: boolean } & Record<string, unknown>;
+      const optimizerOptions: OptimizerOptions = { ...rest, lr, seed };
       if (weightDecay !== null) optimizerOptions.weightDecay = weightDecay;
-      if (name === 'lora' || name === 'relora') {
+      if (entry.adapters) {
         if (!workload.linears) throw new ConfigError(`method ${name} needs a model with Linear layers for its adapters`);
         optimizerOptions.model = { params: workload.params, linears: () => workload.linears!() };
       }
@@ -88,32 +68,30 @@ export function backpropMethod(name: OptimizerName): MethodAdapter {
       return {
         trainableParams: () => workload.params.count(true),
         async step(batch, { lr: stepLr }) {
+          optimizer.lr = stepLr;
           if (perLayer) {
-            // Updates land during the backward pass, so only one gradient is alive at a time; a
+            // Updates land during the backward pass, so only the gradients in flight are alive; a
             // non-finite loss still stops the run, which keeps its last good checkpoint.
-            optimizer.lr = stepLr;
-            const { loss } = await workload.lossAndGradients!(batch, perLayerUpdates(optimizer));
+            const loss = await divergedAsNaN(async () => (await workload.lossAndGradients!(batch, perLayerUpdates(optimizer))).loss);
             return { loss };
           }
           const { loss, gradients } = await workload.lossAndGradients!(batch);
           try {
-            if (Number.isFinite(loss)) {
-              optimizer.lr = stepLr;
-              optimizer.step(gradients);
-            }
+            if (!Number.isFinite(loss)) return { loss };
+            return { loss: await divergedAsNaN(async () => {
+              await optimizer.step(gradients);
+              return loss;
+            }) };
           } finally {
             disposeGrads(gradients);
           }
-          return { loss };
         },
         // one forward (with its backward) per step
         forwardPassesAt: () => 1,
-        saveState: async () => optimizer.saveState(),
+        saveState: () => optimizer.saveState(),
         loadState: (state) => optimizer.loadState(state),
         dispose: () => optimizer.dispose(),
       };
     },
   };
 }
-
-for (const name of OPTIMIZER_NAMES) registerMethod(backpropMethod(name));

@@ -10,7 +10,7 @@
  *
  * Options: `lambdas`, the L2 grid searched on validation (default LINEAR_PROBE_DEFAULTS.lambdas).
  */
-import { ConfigError, describeValue } from '../../kernels/errors.ts';
+import { ConfigError, describeValue } from '../../errors.ts';
 import { fitLinearProbe, LINEAR_PROBE_DEFAULTS, scoreLinearProbe, splitFeatures, type LabelledFeatures, type LinearProbe } from '../linearProbe.ts';
 import { registerMethod, type MethodAdapter } from '../method.ts';
 import type { EvalSplit } from '../workload.ts';

@@ -8,7 +8,7 @@
  *
  * No model is run: the summary's memory is the loaded weights only, and no forward pass is counted.
  */
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import { registerMethod, type MethodAdapter } from '../method.ts';
 import type { Workload } from '../workload.ts';
 

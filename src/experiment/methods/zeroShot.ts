@@ -3,7 +3,7 @@
  * for this family, so the summary holds the starting point's validation accuracy and loss and the
  * inference memory (weights + activations only).
  */
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import { registerMethod, type MethodAdapter } from '../method.ts';
 
 export const zeroShot: MethodAdapter = {

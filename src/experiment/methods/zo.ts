@@ -15,11 +15,11 @@
  * options, seed, parameter list, `start: "start.safetensors"`), and the starting parameters are
  * saved to DIR/start.safetensors so `zolo replay DIR` can rebuild the final weights.
  */
-import { ConfigError, DivergenceError, describeValue } from '../../kernels/errors.ts';
+import { checkKnownKeys, ConfigError, DivergenceError, describeValue } from '../../errors.ts';
 import { attachAdapters, type AdapterSpec } from '../../nn/adapters/index.ts';
 import { createEstimator, listPresets, zoLogHeader, zoLogStep, type Estimator, type EstimatorState, type Overrides, type Preset } from '../../zo/index.ts';
 import type { MethodAdapter, MethodContext, TrainingMethod } from '../method.ts';
-import { adapterKeys, checkKnownKeys } from '../nestedOptions.ts';
+import { adapterKeys } from '../nestedOptions.ts';
 import { isPlainObject } from '../overrides.ts';
 import type { Workload } from '../workload.ts';
 

@@ -20,7 +20,7 @@ import type {
   AdamSpec, Backend, BackendOptions, BinaryOp, DeviceBuffer, Dims3, LayerNormSpec, MatmulSpec, ReduceOp, UnaryOp,
 } from '../backend.ts';
 import { CpuBackend } from '../cpu.ts';
-import { ZoloError } from '../errors.ts';
+import { ZoloError } from '../../errors.ts';
 import {
   AFFINE_SOURCE, AXPBY_SOURCE, binarySource, flatten, GELU_BACKWARD_SOURCE, KernelCache, type KernelRequest,
   matmulSource, reduceSource, unarySource,

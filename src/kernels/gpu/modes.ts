@@ -10,7 +10,7 @@
  * asynchronous modes are opt-in: BackendOptions.mode or ZOLO_GPU_MODE.
  */
 import gpujs from 'gpu.js';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../../errors.ts';
 
 export const GPU_MODES = ['webgpu', 'headlessgl', 'webgl2', 'webgl', 'webasm', 'async', 'cpu'] as const;
 export type GpuMode = (typeof GPU_MODES)[number];

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { BackendOptions } from '../backend.ts';
-import { assertPositiveInteger } from '../errors.ts';
+import { assertPositiveInteger } from '../../errors.ts';
 import { WasmBackend } from './backend.ts';
 
 export { WasmBackend } from './backend.ts';

@@ -10,7 +10,7 @@
  * (deterministic in model, spec and seed). Attaching twice to the same site is a ConfigError
  * (the parameter names collide).
  */
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import type { Param, ParamStore } from '../../tensor/params.ts';
 import type { Linear } from '../linear.ts';
 import { attachLora, type LoraAdapter, type LoraOptions } from './lora.ts';

@@ -15,7 +15,7 @@
  * runs on any backend and under the tape.
  */
 import seedrandom from 'seedrandom';
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import type { Param, ParamStore } from '../../tensor/params.ts';
 import type { MemoryCategory } from '../../tensor/ledger.ts';
 import type { Engine, Tensor } from '../../tensor/tensor.ts';

@@ -6,19 +6,22 @@
  * the backend's own kernels. Adapters that are not linear in x (AdaZeta's tensor-train adapters,
  * input adapters) cannot be folded in; `mergedWeights` names the first one it meets.
  */
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import type { Engine } from '../../tensor/tensor.ts';
 import type { Linear, OutputAdapter } from '../linear.ts';
 import type { AdaptableModel } from './attach.ts';
 
 /** ΔWᵀ [in, out] = branch(I [in, in], 0 [in, out]) of an additive output adapter. */
-export function additiveDeltaTransposed(engine: Engine, branch: OutputAdapter, inFeatures: number, outFeatures: number): Float32Array {
-  return engine.scope(() => {
+export async function additiveDeltaTransposed(engine: Engine, branch: OutputAdapter, inFeatures: number, outFeatures: number): Promise<Float32Array> {
+  const delta = engine.scope(() => {
     const identity = engine.zeros([inFeatures, inFeatures], 'workspace');
     for (let i = 0; i < inFeatures; i++) engine.backend.write(identity.buffer, Float32Array.of(1), i * inFeatures + i);
     const zero = engine.zeros([inFeatures, outFeatures], 'workspace');
-    return branch(identity, zero).readSync();
+    return branch(identity, zero);
   });
+  const deltaT = await delta.read();
+  (delta.base ?? delta).dispose();
+  return deltaT;
 }
 
 /** w [out, in] += deltaT [in, out]ᵀ, in place. */
@@ -49,7 +52,7 @@ export async function mergedWeights(model: AdaptableModel): Promise<Map<string, 
     if (reason) throw new ConfigError(`cannot merge the adapters into the weights: ${reason}`);
     const weight = values.get(linear.weight.name)!;
     for (const branch of linear.outputAdapters) {
-      addTransposedInPlace(weight, additiveDeltaTransposed(model.params.engine, branch, linear.inFeatures, linear.outFeatures), linear.outFeatures, linear.inFeatures);
+      addTransposedInPlace(weight, await additiveDeltaTransposed(model.params.engine, branch, linear.inFeatures, linear.outFeatures), linear.outFeatures, linear.inFeatures);
     }
   }
   for (const param of model.params.all()) if (param.group === 'adapter') values.delete(param.name);

@@ -17,7 +17,7 @@
  * the central difference sees the U-core perturbation times the nonzero rest).
  */
 import seedrandom from 'seedrandom';
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import type { Param, ParamStore } from '../../tensor/params.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { initTTLinear, ttLinearLayout, type TTLinearLayout } from '../../tensortrain/splitLayout.ts';

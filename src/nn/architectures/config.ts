@@ -3,7 +3,7 @@
  * plus the fields that change the math between those families. Built from a Hugging Face
  * config.json by src/nn/hf/config.ts; one plain object, as the presets.
  */
-import { ConfigError, assertPositiveInteger } from '../../kernels/errors.ts';
+import { ConfigError, assertPositiveInteger } from '../../errors.ts';
 import { type TransformerConfig, validateConfig } from '../config.ts';
 
 export const DECODER_FAMILIES = ['gpt2', 'opt', 'llama', 'qwen2'] as const;

@@ -5,7 +5,7 @@
  * top to bottom, from the differentiable ops, so the ZO path (forward only) and the backprop path
  * (the same forward under a tape) both work.
  */
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import { type ParamGroup, ParamStore } from '../../tensor/params.ts';
 import type { Engine, Tensor } from '../../tensor/tensor.ts';
 import { type LanguageModelBatch, type TokenBatch, checkTokenBatch } from '../batch.ts';

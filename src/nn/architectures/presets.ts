@@ -6,7 +6,7 @@
  * the presets' 4096 (zolo's byte-level BPE trained on the e-mail corpus) instead of LLaMA's 32k, so
  * the embedding and head are 2·4096·d of the parameters.
  */
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import { GPT2_INIT_STD, type TransformerConfig } from '../config.ts';
 import { type DecoderConfig, validateDecoderConfig } from './config.ts';
 

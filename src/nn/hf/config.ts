@@ -5,7 +5,7 @@
  * supported, raised before any weight is read. Fields that only matter to training in PyTorch
  * (dropout, use_cache, initializer_range …) are ignored.
  */
-import { ConfigError, describeValue } from '../../kernels/errors.ts';
+import { ConfigError, describeValue } from '../../errors.ts';
 import { DECODER_FAMILIES, type DecoderConfig, type DecoderFamily, validateDecoderConfig } from '../architectures/config.ts';
 
 type Json = Record<string, unknown>;

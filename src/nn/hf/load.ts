@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, FormatError } from '../../kernels/errors.ts';
+import { ConfigError, FormatError } from '../../errors.ts';
 import type { Engine } from '../../tensor/tensor.ts';
 import { ARCHITECTURES } from '../architectures/index.ts';
 import type { DecoderConfig } from '../architectures/config.ts';

@@ -13,7 +13,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import { canMergeAdapters, mergedWeights } from '../adapters/merge.ts';
 import type { DecoderLm } from '../architectures/decoderLm.ts';
 import { type SafetensorsEntry, writeSafetensors } from '../safetensors.ts';

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FormatError } from '../../kernels/errors.ts';
+import { FormatError } from '../../errors.ts';
 import { readSafetensors, type SafetensorsEntry } from '../safetensors.ts';
 
 export const WEIGHTS_FILE = 'model.safetensors';

@@ -5,7 +5,7 @@
  */
 import type { DifferenceScheme } from '../types.ts';
 
-export const central: DifferenceScheme = {
+export const central: DifferenceScheme<never> = {
   kind: 'difference',
   name: 'central',
   description: 'c = (L(θ+εz) − L(θ−εz)) / 2ε; 2 forward passes per query',

@@ -5,7 +5,7 @@
  */
 import type { DifferenceScheme } from '../types.ts';
 
-export const oneSided: DifferenceScheme = {
+export const oneSided: DifferenceScheme<never> = {
   kind: 'difference',
   name: 'oneSided',
   description: 'c = (L(θ+εz) − L(θ)) / ε; L(θ) shared by the queries: 1 + q forward passes',

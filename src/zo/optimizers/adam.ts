@@ -10,8 +10,9 @@
 import type { Tensor } from '../../tensor/index.ts';
 import { coefficient, option, positive } from '../options.ts';
 import { bufferTensors, loadBuffers } from './savedBuffers.ts';
+import { addEstimate } from './stages.ts';
 import type { ZoOptimizer } from '../types.ts';
-import { isDecayed } from '../weightDecay.ts';
+import { addDecayedWeights } from '../weightDecay.ts';
 
 export interface AdamState {
   /** number of Adam steps taken (bias correction uses count + 1 for the next). */
@@ -19,7 +20,7 @@ export interface AdamState {
   readonly moments: ReadonlyMap<number, { m: Tensor; v: Tensor }>;
 }
 
-export const adam: ZoOptimizer<AdamState> = {
+export const adam: ZoOptimizer<AdamState, 'beta1' | 'beta2' | 'adamEps'> = {
   kind: 'optimizer',
   name: 'adam',
   description: 'Adam on ĝ + λθ (torch defaults β1 0.9, β2 0.999, eps 1e-8); +2P floats of state',
@@ -39,15 +40,15 @@ export const adam: ZoOptimizer<AdamState> = {
     return { count: 0, moments };
   },
   async update(ctx, state) {
-    ctx.restore();
-    const { lr, queries, options } = ctx;
+    const { lr, options } = ctx;
     const backend = ctx.engine.backend;
-    const spec = { lr, beta1: options.beta1!, beta2: options.beta2!, eps: options.adamEps!, weightDecay: 0, step: state.count + 1 };
+    const spec = { lr, beta1: options.beta1, beta2: options.beta2, eps: options.adamEps, weightDecay: 0, step: state.count + 1 };
     for (const param of ctx.params) {
       const gradient = ctx.engine.zeros(param.tensor.shape, 'gradient');
-      for (const query of queries) query.direction.addTo(param, gradient, query.projectedGradient / queries.length);
-      if (options.weightDecay! > 0 && isDecayed(param)) backend.axpby(options.weightDecay!, param.tensor.buffer, 1, gradient.buffer);
+      addEstimate(ctx, param, gradient);
+      addDecayedWeights(param, gradient, options.weightDecay);
       const { m, v } = state.moments.get(param.index)!;
+      // the Adam transformation and the apply stage fused in one kernel (θ ← θ − η·c_t·m/(√v + eps))
       backend.adamStep(param.tensor.buffer, gradient.buffer, m.buffer, v.buffer, spec);
       gradient.dispose();
     }

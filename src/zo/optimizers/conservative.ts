@@ -9,16 +9,9 @@
  * Coupled weight decay has no clean meaning for a search over three points: λ > 0 is a ConfigError.
  * Bad input: a non-finite loss at any point restores θ and throws DivergenceError.
  */
-import { ConfigError, DivergenceError } from '../../kernels/errors.ts';
-import type { UpdateContext, ZoOptimizer } from '../types.ts';
-
-/** θ ← θ + scale·ĝ with ĝ = (1/q) Σ c_j Z_j. */
-function addEstimate(ctx: UpdateContext, scale: number): void {
-  const count = ctx.queries.length;
-  for (const param of ctx.params) {
-    for (const query of ctx.queries) query.direction.addTo(param, param.tensor, (scale * query.projectedGradient) / count);
-  }
-}
+import { ConfigError, DivergenceError } from '../../errors.ts';
+import { addEstimate } from './stages.ts';
+import type { ZoOptimizer } from '../types.ts';
 
 export const CONSERVATIVE_POINTS = ['minus', 'plus', 'base'] as const;
 type Point = (typeof CONSERVATIVE_POINTS)[number];
@@ -26,13 +19,13 @@ type Point = (typeof CONSERVATIVE_POINTS)[number];
 /** where each point sits, in multiples of ηĝ from θ. */
 const POSITION: Record<Point, number> = { minus: -1, plus: 1, base: 0 };
 
-export const conservative: ZoOptimizer<null> = {
+export const conservative: ZoOptimizer<null, never> = {
   kind: 'optimizer',
   name: 'conservative',
   description: 'keep the best of θ, θ − ηĝ, θ + ηĝ on the minibatch (ZO-Bench zo_conserv); +3 forward passes',
   options: {},
   validate(options) {
-    if (options.weightDecay! > 0) {
+    if (options.weightDecay > 0) {
       throw new ConfigError(`estimator.weightDecay must be 0 for the conservative optimizer, got ${options.weightDecay}`);
     }
   },
@@ -40,11 +33,11 @@ export const conservative: ZoOptimizer<null> = {
   updatePasses: (baseLossKnown) => (baseLossKnown ? 2 : 3),
   init: () => null,
   async update(ctx, state) {
-    ctx.restore();
     const lr = ctx.lr;
     let position = 0;
+    // θ ← θ + (target − position)·η·ĝ, in place
     const moveTo = (target: number): void => {
-      if (target !== position) addEstimate(ctx, (target - position) * lr);
+      if (target !== position) for (const param of ctx.params) addEstimate(ctx, param, param.tensor, (target - position) * lr);
       position = target;
     };
     const losses: Partial<Record<Point, number>> = {};

@@ -15,6 +15,7 @@ import type { Tensor } from '../../tensor/index.ts';
 import { isLowRankDirection, type LowRankDirection } from '../perturbations/lowRank.ts';
 import { coefficient, option } from '../options.ts';
 import { bufferTensors, loadBuffers } from './savedBuffers.ts';
+import { addEstimate, descend } from './stages.ts';
 import type { ZoOptimizer } from '../types.ts';
 import { decayFactor } from '../weightDecay.ts';
 
@@ -24,7 +25,7 @@ export interface LowRankMomentumState {
   readonly buffers: ReadonlyMap<number, Tensor>;
 }
 
-export const lowRankMomentum: ZoOptimizer<LowRankMomentumState> = {
+export const lowRankMomentum: ZoOptimizer<LowRankMomentumState, 'beta'> = {
   kind: 'optimizer',
   name: 'lowRankMomentum',
   description: 'LOZO-M: N ← βN + (1−β)cU in the low-rank space, W ← W − η N Vᵀ; re-projected when V changes',
@@ -35,28 +36,27 @@ export const lowRankMomentum: ZoOptimizer<LowRankMomentumState> = {
   init(ctx) {
     const buffers = new Map<number, Tensor>();
     for (const param of ctx.params) {
-      const shape = param.tensor.rank >= 2 ? [param.tensor.shape[0]!, ctx.options.rank!] : param.tensor.shape;
+      const shape = param.tensor.rank >= 2 ? [param.tensor.shape[0]!, ctx.optionsOf('perturbation').rank!] : param.tensor.shape;
       buffers.set(param.index, ctx.engine.zeros(shape, 'optimizerState'));
     }
     return { started: false, buffers };
   },
   async update(ctx, state) {
-    ctx.restore();
     const { lr, queries, engine } = ctx;
     const backend = engine.backend;
-    const beta = ctx.options.beta!;
+    const beta = ctx.options.beta;
     const count = queries.length;
     const directions = queries.map((query) => query.direction as LowRankDirection);
     if (!directions.every(isLowRankDirection)) throw new Error('lowRankMomentum: the perturbation did not produce low-rank directions');
     for (const param of ctx.params) {
       const buffer = state.buffers.get(param.index)!;
-      const decay = decayFactor(param, lr, ctx.options.weightDecay!);
+      const decay = decayFactor(param, lr, ctx.options.weightDecay);
       const factors = directions[0]!.factors(param);
       const keep = state.started ? beta : 0;
       const mix = state.started ? 1 - beta : 1;
       if (!factors) {
-        queries.forEach((query, j) => query.direction.addTo(param, buffer, (mix * query.projectedGradient) / count, j === 0 ? keep : 1));
-        backend.axpby(-lr, buffer.buffer, decay, param.tensor.buffer);
+        addEstimate(ctx, param, buffer, mix, keep);
+        descend(param, buffer, lr, decay);
         continue;
       }
       const { rows, cols, rank, V, previousV } = factors;

@@ -6,15 +6,16 @@
 import type { Tensor } from '../../tensor/index.ts';
 import { coefficient, option } from '../options.ts';
 import { bufferTensors, loadBuffers } from './savedBuffers.ts';
+import { addEstimate, descend } from './stages.ts';
 import type { ZoOptimizer } from '../types.ts';
-import { isDecayed } from '../weightDecay.ts';
+import { addDecayedWeights } from '../weightDecay.ts';
 
 export interface MomentumState {
   /** keyed by param.index. */
   readonly buffers: ReadonlyMap<number, Tensor>;
 }
 
-export const momentum: ZoOptimizer<MomentumState> = {
+export const momentum: ZoOptimizer<MomentumState, 'momentum'> = {
   kind: 'optimizer',
   name: 'momentum',
   description: 'm ← βm + ĝ + λθ, θ ← θ − ηm (torch SGD momentum, no dampening); +P floats of state',
@@ -27,18 +28,11 @@ export const momentum: ZoOptimizer<MomentumState> = {
     return { buffers };
   },
   async update(ctx, state) {
-    ctx.restore();
-    const { lr, queries } = ctx;
-    const beta = ctx.options.momentum!;
-    const weightDecay = ctx.options.weightDecay!;
-    const backend = ctx.engine.backend;
     for (const param of ctx.params) {
       const buffer = state.buffers.get(param.index)!;
-      queries.forEach((query, j) => {
-        query.direction.addTo(param, buffer, query.projectedGradient / queries.length, j === 0 ? beta : 1);
-      });
-      if (weightDecay > 0 && isDecayed(param)) backend.axpby(weightDecay, param.tensor.buffer, 1, buffer.buffer);
-      backend.axpby(-lr, buffer.buffer, 1, param.tensor.buffer);
+      addEstimate(ctx, param, buffer, 1, ctx.options.momentum);
+      addDecayedWeights(param, buffer, ctx.options.weightDecay);
+      descend(param, buffer, ctx.lr);
     }
     return { state };
   },

@@ -1,5 +1,5 @@
 /** Naming of optimizer buffers in checkpoints: `<prefix>/<param index>`. */
-import { FormatError } from '../../kernels/errors.ts';
+import { FormatError } from '../../errors.ts';
 import type { Tensor } from '../../tensor/index.ts';
 
 export function bufferTensors(prefix: string, buffers: ReadonlyMap<number, Tensor>): Record<string, Tensor> {

@@ -17,7 +17,7 @@ export function applySeedTrickUpdate(ctx: UpdateContext, coefficient: (query: Qu
   const count = queries.length;
   const last = queries[count - 1]!;
   for (const param of ctx.params) {
-    const decay = decayFactor(param, lr, ctx.options.weightDecay!);
+    const decay = decayFactor(param, lr, ctx.options.weightDecay);
     last.direction.addTo(param, param.tensor, decay * ctx.pendingRestore - (lr * coefficient(last)) / count, decay);
     for (let j = 0; j < count - 1; j++) {
       const query = queries[j]!;
@@ -26,11 +26,12 @@ export function applySeedTrickUpdate(ctx: UpdateContext, coefficient: (query: Qu
   }
 }
 
-export const sgd: ZoOptimizer<null> = {
+export const sgd: ZoOptimizer<null, never> = {
   kind: 'optimizer',
   name: 'sgd',
   description: 'θ ← θ − η(ĝ + λθ); seed trick, no state (MeZO / ZO-SGD)',
   options: {},
+  fusesRestore: true,
   init: () => null,
   async update(ctx, state) {
     applySeedTrickUpdate(ctx, (query) => query.projectedGradient);

@@ -7,11 +7,12 @@
 import type { ZoOptimizer } from '../types.ts';
 import { applySeedTrickUpdate } from './sgd.ts';
 
-export const signSgd: ZoOptimizer<null> = {
+export const signSgd: ZoOptimizer<null, never> = {
   kind: 'optimizer',
   name: 'signSgd',
   description: 'θ ← θ − η(sign(c)·z + λθ); seed trick, no state (ZO-Bench zo_sign_opt)',
   options: {},
+  fusesRestore: true,
   init: () => null,
   async update(ctx, state) {
     applySeedTrickUpdate(ctx, (query) => Math.sign(query.projectedGradient));

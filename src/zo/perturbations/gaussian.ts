@@ -17,7 +17,7 @@ export function gaussianDirection(seed: number): Direction {
   };
 }
 
-export const gaussian: Perturbation<null> = {
+export const gaussian: Perturbation<null, never> = {
   kind: 'perturbation',
   name: 'gaussian',
   description: 'z ~ N(0, I) over all trainable parameters, regenerated in place from the counter RNG (MeZO)',

@@ -15,7 +15,7 @@
  * its momentum (§3.3); the ledger therefore peaks at 2·n·r per matrix on those steps.
  * Bad input: r > min(m, n) for any matrix is a ConfigError naming the parameter.
  */
-import { ConfigError } from '../../kernels/errors.ts';
+import { ConfigError } from '../../errors.ts';
 import { BuiltinNoisePurpose, noiseKey } from '../../kernels/noiseStreams.ts';
 import { formatShape, ops, type Param, type Tensor } from '../../tensor/index.ts';
 import { option, positiveInteger } from '../options.ts';
@@ -57,7 +57,7 @@ function matrixShape(param: Param): { rows: number; cols: number } {
   return { rows, cols: param.tensor.size / rows };
 }
 
-function lowRankDirection(ctx: PartContext, state: LowRankState, seed: number): LowRankDirection {
+function lowRankDirection(ctx: PartContext<'rank' | 'interval'>, state: LowRankState, seed: number): LowRankDirection {
   const dense = gaussianDirection(seed);
   const fillU = (param: Param, out: Tensor): void => {
     const key = noiseKey(seed, param.index, BuiltinNoisePurpose.lowRankU);
@@ -86,7 +86,7 @@ function lowRankDirection(ctx: PartContext, state: LowRankState, seed: number): 
   };
 }
 
-export const lowRank: Perturbation<LowRankState> = {
+export const lowRank: Perturbation<LowRankState, 'rank' | 'interval'> = {
   kind: 'perturbation',
   name: 'lowRank',
   description: 'LOZO: Z = U Vᵀ per matrix (U fresh each step, V redrawn every ν steps and kept); z for 1-D tensors',
@@ -96,7 +96,7 @@ export const lowRank: Perturbation<LowRankState> = {
     interval: option(50, positiveInteger, 'ν, steps between redraws of V', 'LOZO large_models/run_lozo.py default [C]'),
   },
   init(ctx) {
-    const rank = ctx.options.rank!;
+    const rank = ctx.options.rank;
     for (const param of ctx.params) {
       if (param.tensor.rank < 2) continue;
       const { rows, cols } = matrixShape(param);
@@ -110,14 +110,14 @@ export const lowRank: Perturbation<LowRankState> = {
     return { window: -1, refreshed: false, matrices: new Map() };
   },
   beginStep(ctx, state, step) {
-    const window = Math.floor(step / ctx.options.interval!);
+    const window = Math.floor(step / ctx.options.interval);
     if (window === state.window) return state.refreshed ? { ...state, refreshed: false } : state;
-    const rank = ctx.options.rank!;
+    const rank = ctx.options.rank;
     const drawV = (param: Param, cols: number, w: number): Tensor =>
       ops.randomNormal(ctx.engine, [cols, rank], noiseKey(windowSeed(ctx.runSeed, w), param.index, BuiltinNoisePurpose.lowRankV), 'optimizerState');
     // A state restored mid-run (window −1) on a redraw step regenerates the previous window's V,
     // so LOZO-M re-projects exactly as the uninterrupted run did.
-    const atBoundary = window > 0 && step % ctx.options.interval! === 0;
+    const atBoundary = window > 0 && step % ctx.options.interval === 0;
     const matrices = new Map<number, MatrixFactors>();
     for (const param of ctx.params) {
       if (param.tensor.rank < 2) continue;

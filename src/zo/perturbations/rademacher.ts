@@ -22,7 +22,7 @@ function rademacherDirection(seed: number): Direction {
   };
 }
 
-export const rademacher: Perturbation<null> = {
+export const rademacher: Perturbation<null, never> = {
   kind: 'perturbation',
   name: 'rademacher',
   description: 'z ∈ {±1} i.i.d. (sign of the counter-RNG normal); one transient buffer per tensor',

@@ -26,7 +26,7 @@ async function sphereDirection(ctx: PartContext, seed: number): Promise<Directio
   };
 }
 
-export const sphere: Perturbation<null> = {
+export const sphere: Perturbation<null, never> = {
   kind: 'perturbation',
   name: 'sphere',
   description: 'z uniform on the √d-sphere (normalised Gaussian over all trainable parameters; MeZO §4 theory)',

@@ -18,9 +18,9 @@
  * Bad input: α ≤ 0, NUM or Q_max not positive integers, NUM ≤ α (β ≤ 0, Q(0) = 0^β undefined),
  * E_tot negative or not finite → ConfigError. E_tot ≤ 1: see adaptiveExponent.
  */
-import { ConfigError, describeValue } from '../../kernels/errors.ts';
+import { ConfigError, describeValue } from '../../errors.ts';
 import { nonNegative, option, positive, positiveInteger } from '../options.ts';
-import type { Options, OptionSpec, QuerySchedule } from '../types.ts';
+import type { OptionSpec, PartOptions, QuerySchedule } from '../types.ts';
 
 export interface AdaptiveQueryConfig {
   /** α, `shrink_factor` (CLI SHRINK) */
@@ -87,12 +87,14 @@ const nonNegativeInteger: OptionSpec['check'] = (field, value) => {
 
 const source = 'AdaZeta large_models/run_all_large_exp.sh, Llama-2-7B [C]';
 
-function configFrom(options: Options): AdaptiveQueryConfig {
+type AdaptiveOption = 'queryScale' | 'queryTarget' | 'maxQueries' | 'totalEpochs' | 'stepsPerEpoch' | 'useTarget';
+
+function configFrom(options: PartOptions<AdaptiveOption>): AdaptiveQueryConfig {
   return {
-    scale: options.queryScale!,
-    target: options.queryTarget!,
-    maxQueries: options.maxQueries!,
-    totalEpochs: options.totalEpochs!,
+    scale: options.queryScale,
+    target: options.queryTarget,
+    maxQueries: options.maxQueries,
+    totalEpochs: options.totalEpochs,
     useTarget: options.useTarget === 1,
   };
 }
@@ -102,7 +104,7 @@ function configFrom(options: Options): AdaptiveQueryConfig {
  * else the epoch the caller passes (StepInput.epoch). The runner should set stepsPerEpoch =
  * ⌈train size / batch⌉ and totalEpochs = steps·batch / train size, as the reference derives them.
  */
-export const adaptiveQueries: QuerySchedule<null> = {
+export const adaptiveQueries: QuerySchedule<null, AdaptiveOption> = {
   kind: 'schedule',
   name: 'adaptive',
   description: 'AdaZeta: Q(e) = min(max(⌊α·e^β⌋, 1), Q_max), β = ln(NUM/α)/ln(E_tot), constant within an epoch',
@@ -119,7 +121,7 @@ export const adaptiveQueries: QuerySchedule<null> = {
     return null;
   },
   queries(state, info, options) {
-    const epoch = options.stepsPerEpoch! > 0 ? Math.floor(info.step / options.stepsPerEpoch!) : info.epoch;
+    const epoch = options.stepsPerEpoch > 0 ? Math.floor(info.step / options.stepsPerEpoch) : info.epoch;
     return { queries: queriesAtEpoch(epoch, configFrom(options)), state };
   },
 };

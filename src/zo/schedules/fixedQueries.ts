@@ -6,7 +6,7 @@
 import { option, positiveInteger } from '../options.ts';
 import type { QuerySchedule } from '../types.ts';
 
-export const fixedQueries: QuerySchedule<null> = {
+export const fixedQueries: QuerySchedule<null, 'queries'> = {
   kind: 'schedule',
   name: 'fixed',
   description: 'q directions averaged every step (n-SPSA)',
@@ -14,5 +14,5 @@ export const fixedQueries: QuerySchedule<null> = {
     queries: option(1, positiveInteger, 'q, directions averaged per step', 'MeZO App. A.2 / Def. 1, n = 1 [P]'),
   },
   init: () => null,
-  queries: (state, _info, options) => ({ queries: options.queries!, state }),
+  queries: (state, _info, options) => ({ queries: options.queries, state }),
 };

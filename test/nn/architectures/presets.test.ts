@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { CpuBackend } from '../../../src/kernels/cpu.ts';
-import { ConfigError, FormatError } from '../../../src/kernels/errors.ts';
+import { ConfigError, FormatError } from '../../../src/errors.ts';
 import { ATTENTION_MLP_TARGET, attachAdapters } from '../../../src/nn/adapters/attach.ts';
 import { ARCHITECTURES, DECODER_PRESETS, DecoderLm, decoderPresetConfig } from '../../../src/nn/architectures/index.ts';
 import { createLanguageModel, languageModelConfig, loadCheckpoint, PromptClassifier, readSafetensors, saveCheckpoint, writeSafetensors } from '../../../src/nn/index.ts';

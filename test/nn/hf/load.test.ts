@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { ConfigError, FormatError } from '../../../src/kernels/errors.ts';
+import { ConfigError, FormatError } from '../../../src/errors.ts';
 import { CpuBackend } from '../../../src/kernels/cpu.ts';
 import { decoderConfigFromHf } from '../../../src/nn/hf/config.ts';
 import { loadHfModel } from '../../../src/nn/hf/load.ts';

@@ -1,6 +1,7 @@
 // A strict TypeScript consumer of the installed package: type-checked against the shipped .d.ts only.
 import {
-  ConfigError, createBackend, createEstimator, Engine, noiseKey, ParamStore, registerNoisePurpose, type Estimator, type NoiseKey,
+  adalomo, ConfigError, createBackend, createEstimator, createOptimizer, Engine, noiseKey, ParamStore, registerNoisePurpose,
+  type Estimator, type NoiseKey, type ParamOptimizer, type RuleDefinition,
 } from 'zolo';
 import { quadratic } from 'zolo/assumptions/arbitraries';
 
@@ -14,4 +15,7 @@ const seeds: readonly number[] = record.seeds;
 const key: NoiseKey = noiseKey(seeds[0]!, 0, registerNoisePurpose('consumer.mask'));
 const error: Error = new ConfigError('example');
 estimator.dispose(state);
+const rule: RuleDefinition = adalomo;
+const optimizer: ParamOptimizer = createOptimizer(rule.name, params, { lr: 1e-2 });
+await optimizer.stepParam(params.get('w'), params.engine.zeros([2, 3], 'gradient'));
 export { error, key, quadratic };
