@@ -53,6 +53,7 @@ export function runningZoloEntries(moduleUrl: string = import.meta.url): Record<
 
 // The hook runs on Node's module-loader thread, which has no TypeScript loader in every setting zolo
 // runs in (tests, tsx, an installed dist), so it is plain JavaScript passed as a data: URL.
+// `module.register` arrived in Node 20.6, hence package.json's engines.
 const PIN_SPECIFIERS_HOOK = `let entries = {};
 export function initialize(data) { entries = data; }
 export function resolve(specifier, context, next) {

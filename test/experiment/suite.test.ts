@@ -185,7 +185,7 @@ describe('the committed suites', () => {
   it('every benchmarks/suites/*.json validates completely (schema, runs, names, method options)', () => {
     const folder = join(import.meta.dirname, '../../benchmarks/suites');
     const files = readdirSync(folder).filter((name) => name.endsWith('.json'));
-    expect(files).toEqual(expect.arrayContaining(['head-to-head.json', 'mezo.json', 'lozo.json', 'adazeta.json', 'galore.json', 'zo-optimizers.json', 'demo.json']));
+    expect(files).toEqual(expect.arrayContaining(['fidelity.json', 'mezo.json', 'lozo.json', 'adazeta.json', 'galore.json', 'zo-optimizers.json', 'demo.json']));
     for (const file of files) expect(checkSuite(readSuiteFile(join(folder, file))).length).toBeGreaterThan(0);
   });
 });
