@@ -116,16 +116,27 @@ const ratios = {
   zoloMezoRssPeakOverInference: ratio(rssPeak(zolo, 'mezo'), rssPeak(zolo, 'forward')),
   torchMezoRssPeakOverInference: ratio(rssPeak(torch, 'mezo'), rssPeak(torch, 'forward')),
   zoloForwardOverTorch: ratio(allForwards(zolo), allForwards(torch)),
+  zoloForwardProbeOverTorch: ratio(medianMs(zolo, 'forward'), medianMs(torch, 'forward')),
   zoloMezoOverTorch: ratio(medianMs(zolo, 'mezo'), medianMs(torch, 'mezo')),
   zoloAdamwOverTorch: ratio(medianMs(zolo, 'adamw'), medianMs(torch, 'adamw')),
   zoloGaloreOverTorch: ratio(medianMs(zolo, 'galore'), medianMs(torch, 'galore')),
 };
 const targets = { zoloMezoOverForward: 2.3, zoloMezoLedgerPeakOverInference: 1.1, zoloMezoRssPeakOverInference: 1.1, zoloForwardOverTorch: 1.5 };
 const firstOk = [...zolo.values(), ...torch.values()].find((o) => o.status === 'ok') as { result: ProbeResult } | undefined;
+const torchRuntime = [...torch.values()].find((o) => o.status === 'ok') as { result: ProbeResult } | undefined;
+const torchVersion = withTorch
+  ? torchRuntime
+    ? `PyTorch ${String(torchRuntime.result.runtime.torch)} (${String(torchRuntime.result.runtime.blas)}, ${String(torchRuntime.result.runtime.threads)} threads)`
+    : `PyTorch ${torch.get(METHODS[0])?.status ?? 'not run'}`
+  : 'PyTorch skipped (--no-torch)';
+const busiestLoad = Math.max(loadAtStart[0]!, loadAtEnd[0]!);
+const loadNote = busiestLoad > cpus().length
+  ? 'the machine was shared with other jobs (more runnable threads than cores), so absolute times are inflated and noisy; compare the ratios, measured in the same run, where both sides share the load'
+  : 'the machine was about as busy as its core count allows for this run alone';
 
 const results = {
   date: new Date().toISOString(),
-  command: `npm run bench:models -- ${process.argv.slice(2).join(' ')}`.trim(),
+  command: ['npm run bench:models', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
   machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadAverage: { start: loadAtStart, end: loadAtEnd }, wallSeconds: (performance.now() - started) / 1000, probeSeconds },
   model: { name: 'llama-130m (GaLore configs/llama_130m.json), random init', config: LLAMA_130M, parameters: firstOk?.result.parameters ?? null },
   batch: { sequences: batch, seq: LLAMA_130M.seq, tokens: batch * LLAMA_130M.seq },
@@ -152,10 +163,10 @@ const md = [
   '',
   `${results.date}: ${results.model.name}, ${results.model.parameters?.toLocaleString('en-US') ?? '?'} parameters (d 768, 12 layers, 12 heads, SwiGLU 2048, vocab 32000, untied head), ` +
     `batch ${batch} × ${LLAMA_130M.seq} tokens of fixed random ids, float32, ${threads} threads, ${results.machine.cpus} × ${results.machine.model}. ` +
-    `Each method runs in a fresh process (zolo: wasm backend; PyTorch: its own LLaMA module, torch_peer.py's MeZO and GaLore), one warm-up then ${reps} timed repetitions; medians.`,
+    `Each method runs in a fresh process (zolo: wasm backend, Node ${process.version}; ${torchVersion}: its own LLaMA module, torch_peer.py's MeZO and GaLore), one warm-up then ${reps} timed repetitions; medians.`,
   '',
-  `**Machine load:** the 1-minute load average was ${loadAtStart[0]!.toFixed(1)} at the start and ${loadAtEnd[0]!.toFixed(1)} at the end on ${results.machine.cpus} cores ` +
-    `(other jobs ran at higher priority; this ran under \`nice -n 19\`), so absolute times are inflated and noisy; compare the ratios, measured in the same run, where both sides share the load. Wall time ${(results.machine.wallSeconds / 60).toFixed(1)} min.`,
+  `**Machine load:** the 1-minute load average was ${loadAtStart[0]!.toFixed(1)} at the start and ${loadAtEnd[0]!.toFixed(1)} at the end on ${results.machine.cpus} cores: ` +
+    `${loadNote}. Wall time ${(results.machine.wallSeconds / 60).toFixed(1)} min.`,
   '',
   '| ratio (this run) | value |',
   '| --- | --- |',
@@ -163,6 +174,7 @@ const md = [
   `| zolo MeZO ledger peak ÷ inference ledger peak | ${x(ratios.zoloMezoLedgerPeakOverInference, targets.zoloMezoLedgerPeakOverInference)} |`,
   `| zolo MeZO peak RSS ÷ inference peak RSS | ${x(ratios.zoloMezoRssPeakOverInference, targets.zoloMezoRssPeakOverInference)} |`,
   `| zolo forward ÷ PyTorch forward (every forward each side timed) | ${x(ratios.zoloForwardOverTorch, targets.zoloForwardOverTorch)} |`,
+  `| zolo forward ÷ PyTorch forward (the forward probes' medians only) | ${x(ratios.zoloForwardProbeOverTorch)} |`,
   `| PyTorch MeZO step ÷ forward (paired) | ${x(ratios.torchMezoOverForward)} |`,
   `| PyTorch MeZO peak RSS ÷ inference peak RSS | ${x(ratios.torchMezoRssPeakOverInference)} |`,
   `| zolo ÷ PyTorch: MeZO step, AdamW step, GaLore step | ${x(ratios.zoloMezoOverTorch)}, ${x(ratios.zoloAdamwOverTorch)}, ${x(ratios.zoloGaloreOverTorch)} |`,
