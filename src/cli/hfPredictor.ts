@@ -53,15 +53,19 @@ function sourceOf(dir: string): HfSource {
     throw new ConfigError(`--model ${dir} is not a checkpoint directory (no ${CARD_FILE}), a Hugging Face model folder (no ${CONFIG_FILE}) or a zolo run folder`);
   }
   const config = readRunConfig(dir);
-  const modelDir = resolve(config.model);
-  if (config.task !== SPAM_TASK || !isHfModelDir(modelDir)) {
-    throw new ConfigError(
-      `--model ${dir} is a run folder of task "${config.task}" on model "${config.model}" with no ${CARD_FILE}; zolo predict reads runs of task ${SPAM_TASK} on a Hugging Face folder, and checkpoint directories`,
-    );
+  if (config.task !== SPAM_TASK) {
+    throw new ConfigError(`--model ${dir} is a run folder of task "${config.task}" with no ${CARD_FILE}; zolo predict reads runs of task ${SPAM_TASK} on a Hugging Face folder, and checkpoint directories`);
   }
   const options = parseSpamOptions(config.taskOptions);
   const recorded = { prompt: options.prompt ?? {}, seq: options.seq };
+  // the export is self-contained, so the source folder need not be reachable from here
   if (isHfModelDir(join(dir, HF_EXPORT_DIR))) return { modelDir: join(dir, HF_EXPORT_DIR), ...recorded, runWeights: null };
+  const modelDir = resolve(config.model);
+  if (!isHfModelDir(modelDir)) {
+    throw new ConfigError(
+      `--model ${dir} is a run folder on model "${config.model}" with neither ${CARD_FILE} nor an ${HF_EXPORT_DIR}/ export; rebuilding it needs that model as a Hugging Face folder, and ${modelDir} is not one (a relative path is read from the current directory)`,
+    );
+  }
   const file = join(dir, FILES.model);
   if (!existsSync(file)) {
     throw new FormatError(`run folder ${dir} has neither an ${HF_EXPORT_DIR}/ export nor ${FILES.model} (did it finish, with saveWeights on?)`);

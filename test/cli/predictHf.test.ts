@@ -6,7 +6,7 @@
  * fixtures' 320-token vocabulary has no single-token " ham"/" spam", so the runs and the flags name
  * one-byte label words.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,15 @@ describe('zolo predict on a run fine-tuned from a Hugging Face folder', () => {
     const fromRun = await logitsOf(run);
     expect(fromRun).toEqual(await logitsOf(join(run, HF_EXPORT_DIR), { labelWords, seq: taskOptions.seq }));
     expect(fromRun).not.toEqual(await logitsOf(join(FIXTURES, 'llama'), { labelWords, seq: taskOptions.seq }));
+
+    // the export stands alone: a run whose source folder is gone (or named relative to another directory) still predicts
+    const moved = join(root, 'mezo-moved');
+    cpSync(run, moved, { recursive: true });
+    const configFile = join(moved, 'config.json');
+    writeFileSync(configFile, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), model: 'no/such/folder' }));
+    expect(await logitsOf(moved)).toEqual(fromRun);
+    rmSync(join(moved, HF_EXPORT_DIR), { recursive: true });
+    await expect(loadClassifier(moved, 'cpu')).rejects.toThrow(/run folder on model "no\/such\/folder" with neither card\.json nor an hf\/ export; .* is not one/);
   });
 
   it('LoRA on GPT-2\'s q and v slices: the merged export and the rebuilt adapters predict alike', async () => {
