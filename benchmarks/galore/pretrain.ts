@@ -87,7 +87,7 @@ interface Card {
   config: Record<string, unknown>;
   parameters: number;
   training: { history: { step: number; trainLoss: number; validationLoss?: number }[]; trainSeconds: number; tokensSeen: number; seed: number; loadAverage1m: { start: number; end: number } };
-  evaluation: { validationLoss: number; validationPerplexity: number; validationMessages: number };
+  evaluation: { validationLoss: number; validationPerplexity: number; validationMessages: number; unigramPerplexity: number; uniformPerplexity: number };
   memory: { optimizerStateBytes: number; trainStepPeak: { total: number } };
 }
 interface Result { label: string; optimizer: string; lr: number; flags?: string[]; optimizerOptions?: unknown; wallSeconds: number; card: Card }
@@ -128,13 +128,16 @@ if (process.argv.includes('--summarize')) {
 const first = results[0]!.card;
 const evalSteps = first.training.history.filter((h) => h.validationLoss !== undefined).map((h) => h.step);
 const validationText = budget.validationMessages === undefined ? 'the whole validation split' : `the first ${budget.validationMessages} validation messages (${first.evaluation.validationMessages} read)`;
-const loads = results.map((r) => r.card.training.loadAverage1m).filter((l) => l !== undefined);
+const loads = results.flatMap((r) => (r.card.training.loadAverage1m ? [r.card.training.loadAverage1m.start, r.card.training.loadAverage1m.end] : []));
+const loadRange = loads.length > 0 ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : 'not recorded';
 const md = [
   `# Short pretraining comparison on ${model === 'tiny' ? 'zolo\'s tiny causal LM' : `${model} (LLaMA: RMSNorm, rotary, SwiGLU, untied head; ${first.parameters.toLocaleString('en-US')} parameters)`} (\`zolo pretrain\`)`,
   '',
   `${first.training.history.length} steps, batch ${budget.batch} × ${first.config.seq} tokens (${first.training.tokensSeen.toLocaleString('en-US')} tokens seen per run), warm-up 5% + cosine to 10%, weight decay 0.1 (matrices), grad clip 1.0, seed ${first.training.seed}, wasm backend, zolo's own tokenizer (vocabulary ${first.config.vocab}). ` +
     `GaLore: r = ${high} (d/4), T = 200, α = 0.25 unless the label says otherwise (targets move at α·lr; embeddings, head and norms at lr). LoRA/ReLoRA: adapters on every attention and MLP projection with the base weights (including embeddings) frozen at their random init; ReLoRA merges and restarts every K steps with a ${budget.reloraRewarmup}-step lr re-warm-up. ` +
     `Validation loss (nats/token) on the first ${budget.evalWindows} validation windows every ${budget.evalEvery} steps; final perplexity on ${validationText}.`,
+  '',
+  `Baselines on the same validation text: the uniform distribution over the vocabulary, perplexity ${first.evaluation.uniformPerplexity}; the training split's unigram distribution (the prior a model reaches by learning token frequencies alone), perplexity ${first.evaluation.unigramPerplexity.toFixed(1)}. A final perplexity above the unigram one has not yet learned more than token frequencies.`,
   '',
   `| optimizer | lr | ${evalSteps.map((s) => `val @${s}`).join(' | ')} | final val ppl | optimizer state | step peak total | train s |`,
   `| --- | --- | ${evalSteps.map(() => '---').join(' | ')} | --- | --- | --- | --- |`,
@@ -146,7 +149,7 @@ const md = [
   '',
   model === 'tiny'
     ? 'One seed and a short budget: differences of a few hundredths of a nat are within run-to-run noise. GaLore at lr 8e-3 also trains the embeddings (56% of tiny\'s parameters, full Adam state) 4× faster than AdamW at 2e-3, which is the paper\'s recipe but confounds the comparison.'
-    : `One seed and a deliberately short budget (the machine was shared: 1-minute load average ${Math.min(...loads.map((l) => l.start)).toFixed(0)}–${Math.max(...loads.map((l) => l.end)).toFixed(0)} on 2 cores while these ran under \`nice -n 19\`, so the train seconds are inflated): the table shows the methods running on the paper's architecture and their memory, not converged perplexities. Embeddings and head (2·${first.config.vocab}·${d} = ${(2 * Number(first.config.vocab) * d).toLocaleString('en-US')} parameters) are outside GaLore's projection and train with full Adam state.`,
+    : `One seed and a deliberately short budget (the machine was shared with other jobs: 1-minute load average ${loadRange} on 2 cores at the runs' starts and ends, so the train seconds are inflated and not comparable between rows): the table shows the methods running on the paper's architecture and their memory, not converged perplexities. Embeddings and head (2·${first.config.vocab}·${d} = ${(2 * Number(first.config.vocab) * d).toLocaleString('en-US')} parameters) are outside GaLore's projection and train with full Adam state.`,
   '',
   `Command: \`npm run bench:galore-pretrain -- --model ${model}${budget.steps === base.steps ? '' : ` --steps ${budget.steps}`}\` (${(results.reduce((n, r) => n + r.wallSeconds, 0) / 60).toFixed(1)} min for the ${results.length} runs, card metrics included).`,
   '',
