@@ -7,13 +7,16 @@
  * the embedding and head are 2·4096·d of the parameters.
  */
 import { ConfigError } from '../../errors.ts';
-import { GPT2_INIT_STD, type TransformerConfig } from '../config.ts';
+import type { TransformerConfig } from '../config.ts';
 import { type DecoderConfig, validateDecoderConfig } from './config.ts';
+
+/** LlamaConfig.initializer_range, the std of every matrix and embedding at init. */
+const LLAMA_INIT_STD = 0.02;
 
 /** transformers' LlamaConfig defaults the GaLore configs keep. */
 const LLAMA_SHAPE = {
   family: 'llama', tiedEmbeddings: false, ropeTheta: 10000, qkvBias: false, outputBias: false, mlpBias: false,
-  layerNormEps: 1e-6, initStd: GPT2_INIT_STD,
+  layerNormEps: 1e-6, initStd: LLAMA_INIT_STD,
 } as const;
 
 export const DECODER_PRESETS = {
