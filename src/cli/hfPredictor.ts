@@ -102,7 +102,14 @@ export async function loadHfPredictor(dir: string, backendName: string, override
     if (seq > lm.config.seq) throw new ConfigError(`--seq must be at most the model's context of ${lm.config.seq} tokens, got ${seq}`);
     const taskFor = (texts: readonly string[]): EmailTask => new EmailTask(tokenizer, emailsOfTexts(texts), { seq, format: 'prompt', prompt });
     // an empty task checks the label words (one token each) before any e-mail is read
-    const model = new PromptClassifier(lm, taskFor([]).labelTokenIds);
+    let labelTokenIds: Int32Array;
+    try {
+      labelTokenIds = taskFor([]).labelTokenIds;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new ConfigError(`${error.message}; --label-words ham,spam chooses words that are one token of this model's tokenizer`);
+    }
+    const model = new PromptClassifier(lm, labelTokenIds);
     return {
       model,
       classNames: CLASS_NAMES,
