@@ -122,7 +122,9 @@ describe('queued suites', () => {
     const resumed = await runQueuedSuite(suite(), { target, out: outcome.dir, resume: true, display: { show: () => {}, end: () => {} } });
     expect([resumed.ran, resumed.skipped]).toEqual([0, 6]);
     expect(numbers(resumed.results)).toEqual(numbers(local.results));
-  });
+    // four processes run here at once (two workers' run processes, the local suite, this one): on a loaded
+    // 2-core machine this took 53 s, so it gets twice the default bound
+  }, 240_000);
 
   it('--resume with a suite file that adds runs queues just those, as a local resume runs just those', async () => {
     const target = { url: redis.url };
