@@ -95,3 +95,11 @@ export { parseSuite, type SuiteFile } from './experiment/suiteConfig.ts';
 export { readMetrics } from './experiment/results.ts';
 export { registeredMethods, registerMethod, type MethodAdapter, type TrainingMethod } from './experiment/method.ts';
 export { registeredTasks, registerWorkload, type Workload, type WorkloadProvider } from './experiment/workload.ts';
+
+// ---- distributed: suites over queue workers, data-parallel ZO replicas (Redis)
+export { JobRejected, RedisUnavailable, ReplicaError } from './distributed/errors.ts';
+export type { RedisTarget } from './distributed/redisTarget.ts';
+export { runQueuedSuite, type QueuedSuiteOptions, type QueuedSuiteOutcome } from './distributed/queuedSuite.ts';
+export { startSuiteWorker, type SuiteWorker, type SuiteWorkerOptions } from './distributed/suiteWorker.ts';
+export { runReplicated, type ReplicatedRunOptions, type ReplicatedRunResult } from './distributed/replicatedRun.ts';
+export { runReplica, type ReplicaOptions, type ReplicaResult } from './distributed/replica.ts';

@@ -16,7 +16,9 @@ export interface SubcommandEntry {
 export const SUBCOMMANDS: readonly SubcommandEntry[] = [
   { name: 'backends', description: 'list the kernel backends, the mode each runs in on this machine, and the default', load: () => import('./backends.ts') },
   { name: 'run', description: 'fine-tune (or evaluate) a model on a task with one method; writes metrics.jsonl, summary.json, checkpoints', load: () => import('./run.ts') },
-  { name: 'suite', args: '<file>', description: 'run a grid of runs (methods × hyperparameters × seeds) and write results.json, report.md and SVG plots', load: () => import('./suite.ts') },
+  { name: 'suite', args: '<file>', description: 'run a grid of runs (methods × hyperparameters × seeds) and write results.json, report.md and SVG plots; --queue spreads the runs over workers', load: () => import('./suite.ts') },
+  { name: 'worker', description: 'run suite jobs from a Redis queue (zolo suite --queue), each run in its own process', load: () => import('./worker.ts') },
+  { name: 'replica', description: 'join a data-parallel ZO run (zolo run --replicas N --queue URL) as one more replica', load: () => import('./replica.ts') },
   { name: 'config', description: 'resolve a run config (defaults < --config < flags < --set), validate it and print it', load: () => import('./config.ts') },
   { name: 'demo', description: 'a reduced head-to-head (benchmarks/suites/demo.json: every method that exists, small budget) on the pretrained tiny checkpoint and the e-mail task', load: () => import('./demo.ts') },
   { name: 'methods', description: 'list the methods that train: zeroth-order estimator presets (perturbation × schedule × difference × optimizer) and backprop optimizers (update rule, GaLore, adapters), with defaults', load: () => import('./methods.ts') },

@@ -6,7 +6,10 @@ import { runProgress } from '../experiment/progress.ts';
 import { loadPlugins } from '../experiment/plugins.ts';
 import { resolveRunConfigWithPlugins } from '../experiment/resolve.ts';
 import { resolveResume } from '../experiment/resume.ts';
-import { describeOutcome, readRunConfig, runExperiment } from '../experiment/runner.ts';
+import { describeOutcome, readRunConfig, runExperiment, type RunOptions, type RunResult } from '../experiment/runner.ts';
+import type { RunConfig } from '../experiment/config.ts';
+import { checkReplicaCount, DEFAULT_HEARTBEAT_MS, DEFAULT_JOIN_TIMEOUT_MS, REPLICAS_LOG, runReplicated, type ReplicatedRunOptions } from '../distributed/replicatedRun.ts';
+import { addRedisFlags, integerFlag, redisTargetOf, secondsFlag, type RedisFlags } from './redisFlags.ts';
 import { ConfigError } from '../errors.ts';
 
 
@@ -38,23 +41,64 @@ export function addRunConfigOptions(command: Command): Command {
     .option('--set <key=value>', 'set any config key by dotted path, e.g. options.eps=1e-3 (repeatable)', collect, [] as string[]);
 }
 
+interface ReplicaRunFlags extends RedisFlags {
+  replicas?: number;
+  group?: string;
+  heartbeatTimeout?: number;
+  joinTimeout?: number;
+}
+
+type RunFlags = Record<string, unknown> & { set: string[]; plugin: string[]; config?: string; resume?: string | boolean } & ReplicaRunFlags;
+
+/** The options that make a run data-parallel; `null` for an ordinary run. */
+function replication(options: RunFlags): Omit<ReplicatedRunOptions, keyof RunOptions> | null {
+  if (options.replicas === undefined) {
+    if (options.queue !== undefined) throw new ConfigError('--queue needs --replicas N for `zolo run` (a suite takes --queue to spread its runs: zolo suite FILE --queue URL)');
+    return null;
+  }
+  return {
+    target: redisTargetOf(options),
+    replicas: checkReplicaCount(options.replicas),
+    ...(options.group ? { group: options.group } : {}),
+    heartbeatMs: options.heartbeatTimeout ?? DEFAULT_HEARTBEAT_MS,
+    joinTimeoutMs: options.joinTimeout ?? DEFAULT_JOIN_TIMEOUT_MS,
+  };
+}
+
+/** A run, alone or as the coordinator of its replica group. */
+async function execute(config: RunConfig, options: RunOptions, replicated: ReturnType<typeof replication>): Promise<RunResult> {
+  if (replicated === null) return runExperiment(config, options);
+  const result = await runReplicated(config, { ...options, ...replicated });
+  const { steps, sent, received } = result.traffic;
+  if (steps > 0) console.log(`replica group ${result.group}: ${Math.round(sent / steps)} B sent, ${Math.round(received / steps)} B received per step by the coordinator (${REPLICAS_LOG})`);
+  return result;
+}
+
 export function register(program: Command): void {
-  addRunConfigOptions(
+  const command = addRunConfigOptions(
     program
       .command('run')
       .description(commandDescription('run'))
       .option('--resume [dir]', 'continue the run in DIR (or --out) from its last checkpoint; a larger --steps or budget extends it, other changes are refused')
       .option('--force', 'overwrite a non-empty --out folder'),
-  ).action(async (options: Record<string, unknown> & { set: string[]; plugin: string[]; config?: string; resume?: string | boolean }) => {
+  );
+  addRedisFlags(command, false)
+    .option('--replicas <n>', 'data-parallel ZO: this run and n − 1 `zolo replica` processes split every batch (needs --queue)', integerFlag('--replicas', 2))
+    .option('--group <name>', 'with --replicas: the replica group\'s name on Redis (default: the run folder\'s name)')
+    .option('--heartbeat-timeout <seconds>', `with --replicas: a replica silent this long is dropped and its rows go to the others (default ${DEFAULT_HEARTBEAT_MS / 1000})`, secondsFlag('--heartbeat-timeout'))
+    .option('--join-timeout <seconds>', `with --replicas: how long the first step waits for every replica to join (default ${DEFAULT_JOIN_TIMEOUT_MS / 1000})`, secondsFlag('--join-timeout'));
+  command.action(async (options: RunFlags) => {
+    const replicated = replication(options);
+    const { queue: _queue, tlsCa: _ca, tlsCert: _cert, tlsKey: _key, replicas: _replicas, group: _group, heartbeatTimeout: _heartbeat, joinTimeout: _join, ...runFlags } = options;
     if (options.resume) {
       const dir = typeof options.resume === 'string' ? options.resume : (options.out as string | undefined);
       if (!dir) throw new ConfigError('--resume needs the run folder: --resume DIR');
-      const { set, plugin, config: configFile, resume: _resume, ...flags } = options;
+      const { set, plugin, config: configFile, resume: _resume, ...flags } = runFlags;
       const saved = readRunConfig(dir);
       // the saved config names its plug-ins; --plugin only adds modules to import, the config stays as saved
       await loadPlugins([...saved.plugins, ...plugin], '--plugin');
       const { config, extensions } = resolveResume(dir, saved, { ...(configFile ? { configFile } : {}), flags, sets: set });
-      const { summary, alreadyFinished } = await runExperiment(config, { resume: true, extensions, progress: runProgress(), label: config.method });
+      const { summary, alreadyFinished } = await execute(config, { resume: true, extensions, progress: runProgress(), label: config.method }, replicated);
       if (alreadyFinished) {
         console.log(`${dir}: already finished (${describeOutcome(summary)}); nothing to do. A larger --steps, --forward-budget or --wall-budget extends it.`);
       } else {
@@ -64,9 +108,9 @@ export function register(program: Command): void {
       if (summary.status === 'diverged') process.exitCode = 3;
       return;
     }
-    const { set, plugin, config: configFile, ...flags } = options;
-    const config = await resolveRunConfigWithPlugins({ ...(configFile ? { configFile } : {}), flags, sets: set, plugins: plugin });
-    const { dir, summary } = await runExperiment(config, { progress: runProgress(), label: config.method });
+    const { set, plugin, config: configFile, ...flags } = runFlags;
+    const config = await resolveRunConfigWithPlugins({ ...(configFile ? { configFile } : {}), flags, sets: set as string[], plugins: plugin as string[] });
+    const { dir, summary } = await execute(config, { progress: runProgress(), label: config.method }, replicated);
     console.log(`${dir}: ${describeOutcome(summary)}`);
     console.log(`summary: ${dir}/summary.json  metrics: ${dir}/metrics.jsonl`);
     if (summary.status === 'diverged') process.exitCode = 3;

@@ -4,18 +4,33 @@ import '../experiment/builtins.ts';
 import { suiteProgress } from '../experiment/progress.ts';
 import { headToHeadTable, verdictRule } from '../experiment/report.ts';
 import { RunInterrupted } from '../experiment/interrupt.ts';
-import { checkSuite, loadSuitePlugins, readSuiteFile, runSuite, suiteOutDir } from '../experiment/suite.ts';
+import { checkSuite, loadSuitePlugins, readSuiteFile, runSuite, suiteOutDir, type SuiteOutcome } from '../experiment/suite.ts';
+import { DEFAULT_ATTEMPTS, runQueuedSuite } from '../distributed/queuedSuite.ts';
+import { addRedisFlags, integerFlag, redisTargetOf, type RedisFlags } from './redisFlags.ts';
+
+interface SuiteFlags extends RedisFlags {
+  out?: string;
+  updateResults?: boolean;
+  resume?: boolean;
+  force?: boolean;
+  check?: boolean;
+  name?: string;
+  attempts?: number;
+}
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('suite <file>')
     .description(commandDescription('suite'))
     .option('--out <dir>', 'suite output folder (default: a fresh runs/<name>-<timestamp>)')
     .option('--update-results', 'regenerate the suite\'s committed results: write into its "out", replacing them')
     .option('--resume', 'continue the suite in --out (or, with --update-results, its "out"): skip finished runs, resume interrupted ones; runs the file adds (a grid extended, seeds added) join, a started run whose entry changed is refused')
     .option('--force', 'overwrite a non-empty output folder')
-    .option('--check', 'validate the suite file and every expanded run, print the plan, run nothing')
-    .action(async (file: string, options: { out?: string; updateResults?: boolean; resume?: boolean; force?: boolean; check?: boolean }) => {
+    .option('--check', 'validate the suite file and every expanded run, print the plan, run nothing');
+  addRedisFlags(command, false)
+    .option('--name <queue>', 'with --queue: the queue name (default: derived from the suite folder, so --resume finds it again)')
+    .option('--attempts <n>', `with --queue: tries per run before it counts as failed (default ${DEFAULT_ATTEMPTS})`, integerFlag('--attempts', 1))
+    .action(async (file: string, options: SuiteFlags) => {
       const suite = readSuiteFile(file);
       if (options.check) {
         await loadSuitePlugins(suite);
@@ -25,6 +40,25 @@ export function register(program: Command): void {
         return;
       }
       const out = options.out ?? (options.updateResults ? undefined : suiteOutDir(suite, { resume: options.resume ?? false }));
+      if (options.queue !== undefined) {
+        const queued = await runQueuedSuite(suite, {
+          target: redisTargetOf(options),
+          ...(out ? { out } : {}),
+          ...(options.name ? { queueName: options.name } : {}),
+          ...(options.attempts ? { attempts: options.attempts } : {}),
+          updateResults: options.updateResults ?? false,
+          resume: options.resume ?? false,
+          file,
+          force: options.force ?? false,
+        });
+        printOutcome(queued);
+        for (const { id, reason } of queued.failed) console.log(`failed: ${id}: ${reason}`);
+        if (queued.failed.length > 0) {
+          console.log(`${queued.failed.length} run(s) failed on every attempt; queue them again with: zolo suite ${file} --queue URL --out ${queued.dir} --resume`);
+          process.exitCode = 1;
+        }
+        return;
+      }
       let outcome: Awaited<ReturnType<typeof runSuite>>;
       try {
         outcome = await runSuite(suite, {
@@ -40,13 +74,17 @@ export function register(program: Command): void {
         const resume = `zolo suite ${file} ${out ? `--out ${out}` : '--update-results'} --resume`;
         throw new RunInterrupted(`${error.message.replace(/ Resume with: .*$/, '')} Resume the suite with: ${resume}`, error.exitCode);
       }
-      console.log(`${verdictRule(outcome.results)}\n\n${headToHeadTable(outcome.results)}`);
-      const { added, dropped } = outcome.change;
-      if (added.length > 0) console.log(`\nthe suite file added ${added.length} runs to the saved suite: ${added.join(', ')}`);
-      if (dropped.length > 0) console.log(`the suite file dropped ${dropped.length} runs not yet started: ${dropped.join(', ')}`);
-      console.log(`\n${outcome.ran} runs run, ${outcome.skipped} already finished`);
-      console.log(`report: ${outcome.reportPath}`);
-      console.log(`plots:  ${outcome.plotPaths.join('\n        ')}`);
-      console.log(`results: ${outcome.dir}/results.json`);
+      printOutcome(outcome);
     });
+}
+
+function printOutcome(outcome: SuiteOutcome): void {
+  console.log(`${verdictRule(outcome.results)}\n\n${headToHeadTable(outcome.results)}`);
+  const { added, dropped } = outcome.change;
+  if (added.length > 0) console.log(`\nthe suite file added ${added.length} runs to the saved suite: ${added.join(', ')}`);
+  if (dropped.length > 0) console.log(`the suite file dropped ${dropped.length} runs not yet started: ${dropped.join(', ')}`);
+  console.log(`\n${outcome.ran} runs run, ${outcome.skipped} already finished`);
+  console.log(`report: ${outcome.reportPath}`);
+  console.log(`plots:  ${outcome.plotPaths.join('\n        ')}`);
+  console.log(`results: ${outcome.dir}/results.json`);
 }

@@ -11,7 +11,7 @@
  */
 import { ConfigError } from '../errors.ts';
 import { type BackpropOptimizer, backpropOptimizerNames, isBackpropOptimizer, backpropOptimizer } from '../galore/registry.ts';
-import { listPresets, type Preset } from '../zo/index.ts';
+import { listPresets, type LoggedStep, type Preset } from '../zo/index.ts';
 import { backpropMethod } from './methods/backprop.ts';
 import { zoMethod } from './methods/zo.ts';
 import type { Batch, EvalResult, EvalSplit, Workload } from './workload.ts';
@@ -54,6 +54,12 @@ export interface TrainingMethod {
   forwardPassesAt?(step: number): number;
   saveState(): Promise<MethodState>;
   loadState(state: MethodState): void;
+  /**
+   * Re-applies step `logged.step` from the run's log without a forward pass, exactly as the live
+   * step changed the parameters and state (ZO: its seeds and projected gradients), so a replica
+   * that joins a run late reaches the run's state. Absent for methods whose steps need data.
+   */
+  followLogged?(logged: LoggedStep): Promise<void>;
   /**
    * A baseline's own predictions replace the model's: the runner evaluates through this instead of
    * the workload (same contract: the first `size` examples of the split, 0 = all).

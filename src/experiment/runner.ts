@@ -146,6 +146,12 @@ export interface RunOptions {
   extensions?: ResumeExtension[];
   /** test hook: called after each completed step; throwing simulates a kill at that point. */
   afterStep?: (step: number) => void;
+  /**
+   * Wrappers around what the run is built from: `workload` wraps the task's workload before the
+   * method is set up on it, `method` wraps the method before its first step (a data-parallel
+   * coordinator routes the training loss through its replica group this way).
+   */
+  decorate?: { workload?(workload: Workload): Workload; method?(method: TrainingMethod): TrainingMethod };
 }
 
 export interface RunResult {
@@ -226,7 +232,7 @@ export function readRunConfig(dir: string): RunConfig {
 }
 
 /** config.json's text: the config with its plug-ins named relative to the run folder. */
-function savedConfig(config: RunConfig, dir: string): string {
+export function savedConfig(config: RunConfig, dir: string): string {
   return `${JSON.stringify({ ...config, out: dir, plugins: portablePluginPaths(config.plugins, dir) }, null, 2)}\n`;
 }
 
@@ -277,6 +283,7 @@ export async function runExperiment(input: RunConfig, options: RunOptions = {}):
     const ledger = new MemoryLedger();
     const engine = new Engine(backend, ledger);
     inner = await createWorkload({ task: config.task, model: config.model, taskOptions: config.taskOptions, seed: config.seed, engine });
+    if (options.decorate?.workload) inner = options.decorate.workload(inner);
     counted = countingWorkload(inner, forwardMs);
     if (config.trainable !== null) applyTrainable(inner.params, config.trainable);
     const setupStart = performance.now();
@@ -284,6 +291,7 @@ export async function runExperiment(input: RunConfig, options: RunOptions = {}):
       workload: counted.workload, options: config.options, lr, weightDecay: config.weightDecay,
       seed: config.seed, steps: config.steps, batchSize: config.batchSize,
     });
+    if (options.decorate?.method) method = options.decorate.method(method);
     // a baseline's predictions replace the model's wherever the runner evaluates
     if (method.evaluate) counted.workload.evaluate = method.evaluate.bind(method);
     setupMs = performance.now() - setupStart;

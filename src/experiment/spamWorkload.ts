@@ -29,7 +29,7 @@ import { EncoderClassifier } from '../nn/encoderClassifier.ts';
 import { canMergeAdapters } from '../nn/adapters/merge.ts';
 import { HfTokenizer, isHfModelDir, loadHfModel, saveHfModel } from '../nn/hf/index.ts';
 import type { TokenBatch } from '../nn/batch.ts';
-import { type Model, release } from '../nn/model.ts';
+import { type Model, release, rowCrossEntropiesOf } from '../nn/model.ts';
 import { PromptClassifier } from '../nn/promptClassifier.ts';
 import { type ParamGradCallback, valueAndGrad } from '../nn/tape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -226,6 +226,10 @@ function assembleWorkload(
     validationSize: validation.size,
     testSize: test.size,
     loss: (batch: Batch) => model.loss(train.batchOf(batch)),
+    exampleLosses(batch: Batch) {
+      const data = train.batchOf(batch);
+      return rowCrossEntropiesOf(model.forward(data), data.labels);
+    },
     async lossAndGradients(batch: Batch, onParamGrad?: ParamGradCallback) {
       const data = train.batchOf(batch);
       const { loss, grads } = await valueAndGrad(model.params, () => model.lossTensor(data), onParamGrad ? { onParamGrad } : {});

@@ -159,7 +159,19 @@ export function suiteOutDir(suite: SuiteFile, options: Pick<SuiteOptions, 'out' 
   return timestampedDir(join('runs', suite.name));
 }
 
-export async function runSuite(suiteInput: SuiteFile, options: SuiteOptions = {}): Promise<SuiteOutcome> {
+/** A suite ready to run: its folder (prepared, suite.json written), its validated plan and, on resume, what the file changed. */
+export interface OpenedSuite {
+  suite: SuiteFile;
+  dir: string;
+  plan: PlannedRun[];
+  change: SuiteChange;
+}
+
+/**
+ * Prepares the suite folder (fresh, or the one `resume` continues, reconciled with its suite.json)
+ * and plans the suite; nothing is touched before the whole plan validates.
+ */
+export async function openSuite(suiteInput: SuiteFile, options: Pick<SuiteOptions, 'out' | 'updateResults' | 'resume' | 'force' | 'file'> = {}): Promise<OpenedSuite> {
   let suite = suiteInput;
   let dir: string;
   let change: SuiteChange = { added: [], dropped: [] };
@@ -180,14 +192,22 @@ export async function runSuite(suiteInput: SuiteFile, options: SuiteOptions = {}
   }
   const portable = withPluginPaths(suite, (plugins) => portablePluginPaths(plugins, dir));
   writeFileSync(join(dir, 'suite.json'), `${JSON.stringify(portable, null, 2)}\n`);
-  const plan = planSuite(suite, dir, knownNames());
-  const finished = (run: PlannedRun): boolean => existsSync(join(run.config.out!, FILES.summary));
+  return { suite, dir, plan: planSuite(suite, dir, knownNames()), change };
+}
+
+/** Whether a planned run has finished: its summary.json exists. */
+export function isFinished(run: PlannedRun): boolean {
+  return existsSync(join(run.config.out!, FILES.summary));
+}
+
+export async function runSuite(suiteInput: SuiteFile, options: SuiteOptions = {}): Promise<SuiteOutcome> {
+  const { suite, dir, plan, change } = await openSuite(suiteInput, options);
   const progress = options.progress;
-  progress?.startSuite(plan.length, plan.filter(finished).length);
+  progress?.startSuite(plan.length, plan.filter(isFinished).length);
   let ran = 0;
   let skipped = 0;
   for (const run of plan) {
-    if (finished(run)) {
+    if (isFinished(run)) {
       skipped++;
       continue;
     }

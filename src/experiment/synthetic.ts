@@ -95,20 +95,25 @@ export async function createBlobsWorkload(request: WorkloadRequest): Promise<Wor
     return { input, logits: logits.base ?? logits };
   };
 
+  /** Cross-entropy of each training example of `batch`, from one forward pass. */
+  const exampleLosses = async (batch: Batch): Promise<Float32Array> => {
+    const split = gather(data.train, batch, d);
+    const { input, logits } = logitsOf(split, batch.length);
+    const losses = await ops.crossEntropyRowValues(logits, split.labels);
+    input.dispose();
+    logits.dispose();
+    return losses;
+  };
+
   return {
     engine,
     params,
     trainSize: options.trainSize,
     validationSize: options.validationSize,
     testSize: options.testSize,
-    async loss(batch: Batch): Promise<number> {
-      const split = gather(data.train, batch, d);
-      const { input, logits } = logitsOf(split, batch.length);
-      const loss = await ops.crossEntropyMean(logits, split.labels);
-      input.dispose();
-      logits.dispose();
-      return loss;
-    },
+    // every label is a class (≥ 0), so the mean over all rows is crossEntropyMean's
+    loss: async (batch: Batch): Promise<number> => ops.meanOfRowLosses(await exampleLosses(batch), null),
+    exampleLosses,
     async lossAndGradients(batch: Batch, onParamGrad?: ParamGradCallback): Promise<LossAndGradients> {
       const rows = batch.length;
       const split = gather(data.train, batch, d);

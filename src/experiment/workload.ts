@@ -49,6 +49,14 @@ export interface Workload {
   /** Mean training loss of a batch: one forward pass, no gradients. */
   loss(batch: Batch): Promise<number>;
   /**
+   * The training loss of each example of a batch (float32, batch order), from one forward pass:
+   * `loss(batch)` is exactly `meanOfRowLosses(exampleLosses(batch), null)`, and an example's loss
+   * does not depend on the other examples of the batch (the kernels treat rows independently), so
+   * data-parallel replicas can each compute a slice of a batch and reproduce `loss` bit for bit.
+   * Absent for tasks whose loss is not a plain mean over examples.
+   */
+  exampleLosses?(batch: Batch): Promise<Float32Array>;
+  /**
    * Loss and gradients of the trainable parameters (backprop path); absent without a tape. With
    * `onParamGrad` each gradient is handed over as soon as it is complete and freed after the call
    * (per-layer updates, GaLore §3.2), and the returned map is empty.

@@ -2,7 +2,7 @@
  * The interface every model offers to estimators, optimizers and experiments. DESIGN.md: the ZO
  * path only calls `loss` (forward, no tape); the backprop path runs `lossTensor` under a tape.
  */
-import { crossEntropyMean } from '../tensor/ops.ts';
+import { crossEntropyRowValues, meanOfRowLosses } from '../tensor/ops.ts';
 import type { ParamStore } from '../tensor/params.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
 import type { TokenBatch } from './batch.ts';
@@ -37,8 +37,13 @@ export function release(tensor: Tensor): void {
 
 /** Mean CE of freshly computed logits against targets, read to the host; frees the logits. */
 export async function meanCrossEntropyOf(logits: Tensor, targets: Int32Array): Promise<number> {
+  return meanOfRowLosses(await rowCrossEntropiesOf(logits, targets), targets);
+}
+
+/** Per-row CE of freshly computed logits against targets, read to the host; frees the logits. */
+export async function rowCrossEntropiesOf(logits: Tensor, targets: Int32Array): Promise<Float32Array> {
   try {
-    return await crossEntropyMean(logits, targets);
+    return await crossEntropyRowValues(logits, targets);
   } finally {
     release(logits);
   }

@@ -279,20 +279,37 @@ export function crossEntropyRows(logits: Tensor, targets: Int32Array): Tensor {
   return losses;
 }
 
-/** Mean cross-entropy over the rows whose target is not ignored, as a host number. */
-export async function crossEntropyMean(logits: Tensor, targets: Int32Array): Promise<number> {
+/** Per-row cross-entropies of logits [rows, classes] against targets, read to the host (float32, row order). */
+export async function crossEntropyRowValues(logits: Tensor, targets: Int32Array): Promise<Float32Array> {
   const losses = crossEntropyRows(logits, targets);
-  const values = await losses.read();
-  losses.dispose();
+  try {
+    return await losses.read();
+  } finally {
+    losses.dispose();
+  }
+}
+
+/**
+ * Mean of the per-row losses `values` over the rows whose target is not ignored (every row when
+ * `targets` is null): a float64 sum in row order, then one division. Floating-point addition is
+ * not associative, so this fold — not a sum of partial sums — is the reduction any caller that
+ * must reproduce a batch loss bit for bit (data-parallel replicas) has to repeat.
+ */
+export function meanOfRowLosses(values: Float32Array, targets: Int32Array | null): number {
   let total = 0;
   let counted = 0;
-  targets.forEach((target, row) => {
-    if (target >= 0) {
+  for (let row = 0; row < values.length; row++) {
+    if (targets === null || targets[row]! >= 0) {
       total += values[row]!;
       counted++;
     }
-  });
+  }
   return counted === 0 ? 0 : total / counted;
+}
+
+/** Mean cross-entropy over the rows whose target is not ignored, as a host number. */
+export async function crossEntropyMean(logits: Tensor, targets: Int32Array): Promise<number> {
+  return meanOfRowLosses(await crossEntropyRowValues(logits, targets), targets);
 }
 
 // ---------------------------------------------------------------- ZO

@@ -13,7 +13,7 @@
  * is not advanced. Replay runs the same in-place arithmetic with the logged seeds and c_j and no
  * loss evaluations, which is why it reproduces a cpu run bit for bit (src/zo/replay.ts).
  */
-import { ConfigError, DivergenceError, describeValue } from '../errors.ts';
+import { ConfigError, DivergenceError, FormatError, describeValue } from '../errors.ts';
 import type { Param, ParamStore } from '../tensor/index.ts';
 import { COMMON_OPTIONS, optionSpecs, PART_KINDS } from './options.ts';
 import { getPart, getPreset } from './registry.ts';
@@ -81,6 +81,13 @@ export interface Estimator {
   forwardPassesAt(state: EstimatorState, epoch: number): number;
   /** re-applies one logged step without evaluating any loss. */
   replayStep(state: EstimatorState, logged: LoggedStep): Promise<EstimatorState>;
+  /**
+   * `replayStep` as a live run continues it: the host seed stream is advanced past the step's
+   * seeds, so the next live `step` draws what the logged run drew next (a replica catching up on
+   * a run's log). A logged seed the stream does not produce is a FormatError: the log belongs to
+   * another run or another starting point.
+   */
+  followStep(state: EstimatorState, logged: LoggedStep): Promise<EstimatorState>;
   /**
    * Checkpoint form of the state: JSON (step, host RNG, schedule, optimizer counters) plus the
    * optimizer's dense buffers. LOZO's V is not saved: it is a function of (run seed, window).
@@ -295,6 +302,13 @@ function makeEstimator(
     };
   }
 
+  async function replayStep(state: EstimatorState, logged: LoggedStep): Promise<EstimatorState> {
+    if (logged.step !== state.step) {
+      throw new ConfigError(`replay: log step ${logged.step} does not follow the state's step ${state.step}`);
+    }
+    return (await run(state, null, logged)).state;
+  }
+
   return {
     method: preset.name,
     parts,
@@ -308,11 +322,13 @@ function makeEstimator(
       const basePasses = difference.needsBaseLoss ? 1 : 0;
       return basePasses + queries * difference.points.length + (optimizer.updatePasses?.(difference.needsBaseLoss) ?? 0);
     },
-    async replayStep(state, logged) {
-      if (logged.step !== state.step) {
-        throw new ConfigError(`replay: log step ${logged.step} does not follow the state's step ${state.step}`);
-      }
-      return (await run(state, null, logged)).state;
+    replayStep,
+    async followStep(state, logged) {
+      logged.seeds.forEach((seed, j) => {
+        const drawn = state.nextSeed.next();
+        if (drawn !== seed) throw new FormatError(`log step ${logged.step}, query ${j + 1}: seed ${seed}, but this run's seed stream gives ${drawn}`);
+      });
+      return replayStep(state, logged);
     },
     async save(state) {
       const saved = optimizer.save?.(state.optimizer) ?? { json: null, tensors: {} };

@@ -105,6 +105,9 @@ export function zoMethod(preset: Preset): MethodAdapter {
         },
         forwardPassesAt: (step) => estimator.forwardPassesAt(state, Math.floor(step / stepsPerEpoch)),
         saveState: () => estimator.save(state),
+        async followLogged(logged) {
+          state = await estimator.followStep(state, logged);
+        },
         loadState(saved) {
           state = estimator.load(state, saved as Parameters<Estimator['load']>[1]);
         },
