@@ -13,10 +13,10 @@
  * Buffers belong to the backend that made them; only backend methods may touch `data` (they
  * settle deferred zeros first).
  */
-import type { DeviceBuffer, BinaryOp, Dims3, LayerNormSpec, MatmulSpec, UnaryOp } from '../backend.ts';
+import type { AdamSpec, DeviceBuffer, BinaryOp, Dims3, LayerNormSpec, MatmulSpec, UnaryOp } from '../backend.ts';
 import { CpuBackend } from '../cpu.ts';
 import { SharedHeap } from './heap.ts';
-import { MAX_PAGES, kernelModule } from './module.ts';
+import { MAX_PAGES, kernelImports, kernelModule } from './module.ts';
 import { ThreadPool } from './pool.ts';
 import { MC_PANELS, MR, NR, WASM_BINARY_OPS, WASM_UNARY_OPS } from './wat.ts';
 
@@ -94,7 +94,7 @@ export class WasmBackend extends CpuBackend {
   static async create(options: WasmBackendOptions): Promise<WasmBackend> {
     const { module, fma } = await kernelModule();
     const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const instance = await WebAssembly.instantiate(module, kernelImports(memory));
     const pool = await ThreadPool.start(module, memory, instance, options.threads);
     return new WasmBackend(new SharedHeap(memory), pool, fma);
   }
@@ -264,6 +264,39 @@ export class WasmBackend extends CpuBackend {
     this.output(out, rows * cols);
     this.pool.run('softmax', [buf(x).address, buf(out).address, rows, cols, alpha, causalSeq ?? 0],
       rows * cols >= PARALLEL_MIN_ELEMENTS);
+  }
+
+  // ---- backward and optimizer ops: the cpu oracle's float64 arithmetic, bit for bit (watFloat64.ts)
+  override geluBackward(x: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer): void {
+    const n = x.length;
+    this.ready(x, dy);
+    this.output(dx, n);
+    this.pool.run('gelu_bwd', [n, buf(x).address, buf(dy).address, buf(dx).address], n >= PARALLEL_MIN_ELEMENTS);
+  }
+
+  override adamStep(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, spec: AdamSpec): void {
+    const { lr, beta2, step, weightDecay } = spec;
+    const n = param.length;
+    this.ready(param, grad, m, v);
+    // the host-side scalars exactly as cpu.ts computes them
+    const stepSize = (lr * Math.sqrt(1 - beta2 ** step)) / (1 - spec.beta1 ** step);
+    this.pool.run('adam_step', [n, buf(param).address, ...this.adamArgs(grad, m, v, spec), stepSize, lr * weightDecay, weightDecay !== 0 ? 1 : 0],
+      n >= PARALLEL_MIN_ELEMENTS);
+  }
+
+  override adamDirection(grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, out: DeviceBuffer, spec: AdamSpec): void {
+    const { beta1, beta2, step } = spec;
+    const n = grad.length;
+    this.ready(grad, m, v);
+    this.output(out, n);
+    const correction = Math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step);
+    this.pool.run('adam_dir', [n, buf(out).address, ...this.adamArgs(grad, m, v, spec), correction], n >= PARALLEL_MIN_ELEMENTS);
+  }
+
+  /** g, m, v, β1, 1 − β1, β2, 1 − β2, eps: the arguments adam_step and adam_dir share. */
+  private adamArgs(grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, spec: AdamSpec): number[] {
+    const { beta1, beta2, eps } = spec;
+    return [buf(grad).address, buf(m).address, buf(v).address, beta1, 1 - beta1, beta2, 1 - beta2, eps];
   }
 
   // ---- ZO fused ops

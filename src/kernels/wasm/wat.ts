@@ -21,6 +21,8 @@
  *   ½(1 + tanh u) = 1/(1 + e^{−2u}); no cancellation, relative error ≤ 5e-7.
  */
 
+import { float64Imports, float64Kernels } from './watFloat64.ts';
+
 const ROTATIONS = [13, 15, 26, 6, 17, 29, 16, 24];
 const KEY_PARITY = 0x1bd11bda;
 
@@ -741,6 +743,8 @@ const matmulKernel = `
     (local $mb i32) (local $nb i32) (local $u i32) (local $uend i32) (local $p i32) (local $cur i32) (local $ib i32)
     (local $cnt i32) (local $bpk i32) (local $apk i32) (local $tile i32) (local $jb i32) (local $t i32) (local $jj i32)
     (local $j i32) (local $i i32) (local $q i32) (local $dst i32) (local $base i32) (local $rows i32) (local $cols i32) (local $chunk i32) (local $total i32) (local $t0 i32) (local $kc i32)
+    (local $rowsInPlace i32) (local $inPlace i32)
+    (local.set $rowsInPlace (i32.eq (local.get $acs) (i32.const 1)))
     (local.set $mb (i32.shr_u (i32.add (local.get $m) (i32.const 3)) (i32.const 2)))
     (local.set $nb (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))
     (local.set $bpk (i32.add (local.get $scratch) (i32.mul (local.get $tid) (local.get $sstride))))
@@ -789,15 +793,16 @@ const matmulKernel = `
             (br $tn)))
           (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
           (br $bn)))))
-      ;; full row panels are read in place (4 row pointers); only a partial last panel is packed,
-      ;; zero padded: dst[(q·k + t)·4 + ii] = A(ib·4 + q·4 + ii, t) or 0
+      ;; full row panels of a row-major A are read in place (4 row pointers); a partial last panel
+      ;; and every panel of a transposed A (whose k steps would each touch a new cache line) are
+      ;; packed, zero padded: dst[(q·k + t)·4 + ii] = A(ib·4 + q·4 + ii, t) or 0
       (local.set $base (i32.mul (local.get $p) (local.get $abs)))
       (local.set $q (i32.const 0))
       (block $qd (loop $qn
         (br_if $qd (i32.ge_u (local.get $q) (local.get $cnt)))
         (local.set $dst (i32.add (local.get $apk) (i32.shl (i32.mul (local.get $q) (local.get $k)) (i32.const 4))))
-        (local.set $t (select (local.get $k) (i32.const 0)
-          (i32.le_u (i32.add (i32.shl (i32.add (local.get $ib) (local.get $q)) (i32.const 2)) (i32.const 4)) (local.get $m))))
+        (local.set $t (select (local.get $k) (i32.const 0) (i32.and (local.get $rowsInPlace)
+          (i32.le_u (i32.add (i32.shl (i32.add (local.get $ib) (local.get $q)) (i32.const 2)) (i32.const 4)) (local.get $m)))))
         (block $td (loop $tn
           (br_if $td (i32.ge_u (local.get $t) (local.get $k)))
           (local.set $jj (i32.const 0))
@@ -832,14 +837,15 @@ const matmulKernel = `
           (local.set $i (i32.shl (i32.add (local.get $ib) (local.get $q)) (i32.const 2)))
           (local.set $rows (i32.sub (local.get $m) (local.get $i)))
           (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
+          (local.set $inPlace (i32.and (local.get $rowsInPlace) (i32.eq (local.get $rows) (i32.const 4))))
           (call $block
             (select
               (i32.add (local.get $a) (i32.shl (i32.add (local.get $base)
                 (i32.add (i32.mul (local.get $i) (local.get $ars)) (i32.mul (local.get $t0) (local.get $acs)))) (i32.const 2)))
               (i32.add (local.get $apk) (i32.shl (i32.add (i32.mul (local.get $q) (local.get $k)) (local.get $t0)) (i32.const 4)))
-              (i32.eq (local.get $rows) (i32.const 4)))
-            (select (i32.shl (local.get $ars) (i32.const 2)) (i32.const 4) (i32.eq (local.get $rows) (i32.const 4)))
-            (select (i32.shl (local.get $acs) (i32.const 2)) (i32.const 16) (i32.eq (local.get $rows) (i32.const 4)))
+              (local.get $inPlace))
+            (select (i32.shl (local.get $ars) (i32.const 2)) (i32.const 4) (local.get $inPlace))
+            (select (i32.shl (local.get $acs) (i32.const 2)) (i32.const 16) (local.get $inPlace))
             (i32.add (local.get $bpk) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $k)) (local.get $t0)) (i32.const 5)))
             (local.get $kc)
             (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $p) (local.get $m)) (local.get $i)) (local.get $n))
@@ -901,6 +907,7 @@ function peakKernel(fma: boolean): string {
 export function kernelModuleText(maxPages: number, fma = false): string {
   return `(module
   (import "env" "memory" (memory 1 ${maxPages} shared))
+  ${float64Imports}
   ${grab}
   ${hsum}
   ${expV}
@@ -921,6 +928,7 @@ export function kernelModuleText(maxPages: number, fma = false): string {
   ${softmaxKernel}
   ${microKernel(fma)}
   ${matmulKernel}
+  ${float64Kernels}
   ${peakKernel(fma)}
 )`;
 }

@@ -1,0 +1,80 @@
+/**
+ * The wasm kernels that replace cpu.ts's float64 loops (backward and optimizer ops) and the matmul
+ * epilogues must give the cpu oracle's (resp. the unfused ops') float32 results bit for bit, on
+ * 1 and 2 threads: a trajectory computed before they existed must replay exactly.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { AdamSpec, DeviceBuffer } from '../../src/kernels/backend.ts';
+import { CpuBackend } from '../../src/kernels/cpu.ts';
+import { createWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.ts';
+import { rng, uniform } from './helpers.ts';
+
+let one: WasmBackend;
+let two: WasmBackend;
+const cpu = new CpuBackend();
+beforeAll(async () => {
+  one = await createWasmBackend({ threads: 1 });
+  two = await createWasmBackend({ threads: 2 });
+});
+afterAll(() => {
+  one.dispose();
+  two.dispose();
+});
+
+/** Uniform values on [−scale, scale] with a few special ones (±0, large, tiny) mixed in; odd length to reach the scalar tails. */
+function values(seed: number, length: number, scale: number): Float32Array {
+  const random = rng(seed);
+  const out = uniform(random, length).map((x) => x * scale);
+  const specials = [0, -0, 30, -30, 1e-30, -1e-30, 6.5, -6.5];
+  specials.forEach((x, i) => {
+    out[(i * 7919) % length] = x;
+  });
+  return out;
+}
+
+type Run = (backend: CpuBackend, buffers: DeviceBuffer[]) => void;
+
+/** Uploads `inputs` to each backend, runs `op`, and returns every buffer's contents per backend. */
+function outputs(inputs: Float32Array[], op: Run): Float32Array[][] {
+  return [cpu, one, two].map((backend) => {
+    const buffers = inputs.map((x) => backend.upload(x));
+    op(backend, buffers);
+    const result = buffers.map((b) => backend.readSync(b).slice());
+    for (const b of buffers) backend.free(b);
+    return result;
+  });
+}
+
+/** Number of elements whose bits differ from the reference, per buffer and backend (all must be 0). */
+function expectBitwise(results: Float32Array[][]): void {
+  const [reference, ...others] = results;
+  const differing = others.map((other) => other.map((buffer, i) => {
+    const want = new Uint32Array(reference![i]!.buffer.slice(0));
+    const got = new Uint32Array(buffer.buffer.slice(0));
+    return got.reduce((count, bits, j) => count + (bits === want[j] ? 0 : 1), 0);
+  }));
+  expect(differing).toEqual(others.map((other) => other.map(() => 0)));
+}
+
+const N = 40_003;
+
+describe('wasm float64 kernels reproduce the cpu loops bit for bit', () => {
+  test('geluBackward', () => {
+    expectBitwise(outputs([values(1, N, 8), values(2, N, 3), new Float32Array(N)], (b, [x, dy, dx]) => b.geluBackward(x!, dy!, dx!)));
+  });
+
+  const spec = (weightDecay: number, step: number): AdamSpec => ({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, step });
+  const state = (): Float32Array[] => [values(3, N, 1), values(4, N, 0.1), values(5, N, 0.01), values(6, N, 1e-4).map(Math.abs)];
+
+  test.each([[0, 1], [0.01, 7]])('adamStep (weight decay %s, step %s)', (weightDecay, step) => {
+    expectBitwise(outputs(state(), (b, [p, g, m, v]) => {
+      // two steps, so the second reads moments the first wrote
+      b.adamStep(p!, g!, m!, v!, spec(weightDecay, step));
+      b.adamStep(p!, g!, m!, v!, spec(weightDecay, step + 1));
+    }));
+  });
+
+  test('adamDirection', () => {
+    expectBitwise(outputs([...state(), new Float32Array(N)], (b, [, g, m, v, out]) => b.adamDirection(g!, m!, v!, out!, spec(0, 3))));
+  });
+});
