@@ -16,7 +16,7 @@
 import type { AdamSpec, DeviceBuffer, BinaryOp, Dims3, LayerNormSpec, MatmulSpec, UnaryOp } from '../backend.ts';
 import { CpuBackend } from '../cpu.ts';
 import { SharedHeap } from './heap.ts';
-import { MAX_PAGES, kernelImports, kernelModule } from './module.ts';
+import { MAX_PAGES, kernelModule } from './module.ts';
 import { ThreadPool } from './pool.ts';
 import { MC_PANELS, MR, NR, WASM_BINARY_OPS, WASM_UNARY_OPS } from './wat.ts';
 
@@ -94,7 +94,7 @@ export class WasmBackend extends CpuBackend {
   static async create(options: WasmBackendOptions): Promise<WasmBackend> {
     const { module, fma } = await kernelModule();
     const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-    const instance = await WebAssembly.instantiate(module, kernelImports(memory));
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const pool = await ThreadPool.start(module, memory, instance, options.threads);
     return new WasmBackend(new SharedHeap(memory), pool, fma);
   }
@@ -266,14 +266,7 @@ export class WasmBackend extends CpuBackend {
       rows * cols >= PARALLEL_MIN_ELEMENTS);
   }
 
-  // ---- backward and optimizer ops: the cpu oracle's float64 arithmetic, bit for bit (watFloat64.ts)
-  override geluBackward(x: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer): void {
-    const n = x.length;
-    this.ready(x, dy);
-    this.output(dx, n);
-    this.pool.run('gelu_bwd', [n, buf(x).address, buf(dy).address, buf(dx).address], n >= PARALLEL_MIN_ELEMENTS);
-  }
-
+  // ---- optimizer ops: the cpu oracle's float64 arithmetic, bit for bit (watFloat64.ts)
   override adamStep(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, spec: AdamSpec): void {
     const { lr, beta2, step, weightDecay } = spec;
     const n = param.length;

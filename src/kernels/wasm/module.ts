@@ -22,15 +22,6 @@ export interface KernelModule {
 
 let cached: Promise<KernelModule> | undefined;
 
-/**
- * What an instance of the kernel module imports: the shared memory, and the engine's Math.tanh
- * (GELU's derivative must match the cpu oracle's JavaScript bit for bit). pool.ts's worker source
- * spells out the same object.
- */
-export function kernelImports(memory: WebAssembly.Memory): Record<string, Record<string, unknown>> {
-  return { env: { memory }, math: { tanh: Math.tanh } };
-}
-
 export function kernelModule(): Promise<KernelModule> {
   cached ??= (async () => {
     const wabt = await wabtInit();

@@ -31,7 +31,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { module, memory, control, argBuffer, tid, nt, names, spin } = workerData;
 const ctrl = new Int32Array(control);
 const args = new Float64Array(argBuffer);
-const instance = new WebAssembly.Instance(module, { env: { memory }, math: { tanh: Math.tanh } });
+const instance = new WebAssembly.Instance(module, { env: { memory } });
 const fns = names.map((name) => instance.exports[name]);
 let seen = Atomics.load(ctrl, ${GENERATION});
 parentPort.postMessage('ready');

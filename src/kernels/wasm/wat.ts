@@ -21,7 +21,7 @@
  *   ½(1 + tanh u) = 1/(1 + e^{−2u}); no cancellation, relative error ≤ 5e-7.
  */
 
-import { float64Imports, float64Kernels } from './watFloat64.ts';
+import { float64Kernels } from './watFloat64.ts';
 
 const ROTATIONS = [13, 15, 26, 6, 17, 29, 16, 24];
 const KEY_PARITY = 0x1bd11bda;
@@ -907,7 +907,6 @@ function peakKernel(fma: boolean): string {
 export function kernelModuleText(maxPages: number, fma = false): string {
   return `(module
   (import "env" "memory" (memory 1 ${maxPages} shared))
-  ${float64Imports}
   ${grab}
   ${hsum}
   ${expV}

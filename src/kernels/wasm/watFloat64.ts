@@ -1,21 +1,16 @@
 /**
- * WebAssembly text of the backward-path and optimizer kernels that reproduce the cpu oracle's
- * float64 loops bit for bit: every element is promoted to f64, goes through the same IEEE-754
- * operations in the same order as the JavaScript expression in cpu.ts (+, −, ×, ÷ and √ are
- * correctly rounded in both), and is rounded to f32 once where the JavaScript stores it into a
- * Float32Array. Math.tanh is the engine's own function, imported (`math.tanh`), so GELU's derivative
- * matches too. Elements are independent, so splitting them among threads cannot change a bit.
+ * WebAssembly text of the optimizer kernels that reproduce the cpu oracle's float64 loops bit for
+ * bit: every element is promoted to f64, goes through the same IEEE-754 operations in the same
+ * order as the JavaScript expression in cpu.ts (+, −, ×, ÷ and √ are correctly rounded in both),
+ * and is rounded to f32 once wherever the JavaScript stores into a Float32Array. Elements are
+ * independent, so splitting them among threads cannot change a bit.
+ *
+ * GELU's backward stays on the cpu loop: it calls Math.tanh (fdlibm), which WebAssembly can only
+ * reach through an imported JavaScript function; measured, that is no faster than the loop itself.
  */
-
-/** √(2/π), as cpu.ts computes it. */
-const GELU_C = Math.sqrt(2 / Math.PI);
-const GELU_A = 0.044715;
 
 /** Elements per grab (a multiple of 4). */
 const CHUNK = 4096;
-
-/** f64 constant from a JavaScript double: String() round-trips exactly. */
-const f64 = (x: number): string => `(f64.const ${String(x)})`;
 
 /**
  * A loop over [0, n) in grabs of CHUNK; `body` handles the element at byte offset $off, unrolled
@@ -49,20 +44,6 @@ const load = (base: string, offset: number): string => `(f64.promote_f32 (f32.lo
 const store = (base: string, offset: number, value: string): string =>
   `(f32.store offset=${offset} (i32.add (local.get ${base}) (local.get $off)) (f32.demote_f64 ${value}))`;
 
-/**
- * gelu_bwd(n, x, dy, dx): dx = dy·gelu'(x), cpu.ts's geluDerivative:
- *   inner = C·(x + 0.044715·x·x·x), t = tanh(inner)
- *   gelu'(x) = 0.5·(1 + t) + 0.5·x·(1 − t·t)·C·(1 + 3·0.044715·x·x)   (left to right, as JavaScript)
- */
-const geluBackward = float64Kernel('gelu_bwd', '(param $x i32) (param $dy i32) (param $dx i32)', '(local $v f64) (local $t f64)', (o) => `
-      (local.set $v ${load('$x', o)})
-      (local.set $t (call $tanh (f64.mul ${f64(GELU_C)} (f64.add (local.get $v)
-        (f64.mul (f64.mul (f64.mul ${f64(GELU_A)} (local.get $v)) (local.get $v)) (local.get $v))))))
-      ${store('$dx', o, `(f64.mul ${load('$dy', o)}
-        (f64.add (f64.mul ${f64(0.5)} (f64.add ${f64(1)} (local.get $t)))
-          (f64.mul (f64.mul (f64.mul (f64.mul ${f64(0.5)} (local.get $v)) (f64.sub ${f64(1)} (f64.mul (local.get $t) (local.get $t)))) ${f64(GELU_C)})
-            (f64.add ${f64(1)} (f64.mul (f64.mul ${f64(3 * GELU_A)} (local.get $v)) (local.get $v))))))`)}`);
-
 /** The moment updates shared by adam_step and adam_dir; m and v are re-read after their f32 store, as in cpu.ts. */
 const moments = (o: number): string => `
       (local.set $gv ${load('$g', o)})
@@ -87,7 +68,4 @@ const adamDirection = float64Kernel('adam_dir', `(param $o i32) ${ADAM_PARAMS}`,
       ${moments(o)}
       ${store('$o', o, '(local.get $u)')}`);
 
-/** The import these kernels need (declared with the module's other imports). */
-export const float64Imports = '(import "math" "tanh" (func $tanh (param f64) (result f64)))';
-
-export const float64Kernels = [geluBackward, adamStep, adamDirection].join('\n');
+export const float64Kernels = [adamStep, adamDirection].join('\n');
