@@ -74,3 +74,33 @@ describe('wasm float64 kernels reproduce the cpu loops bit for bit', () => {
     expectBitwise(outputs([...state(), new Float32Array(N)], (b, [, g, m, v, out]) => b.adamDirection(g!, m!, v!, out!, spec(0, 3))));
   });
 });
+
+describe('wasm matmul epilogue equals matmul, bias add and GELU in turn, bit for bit', () => {
+  // k 70: one k slice; k 600: three (the epilogue must wait for the last); m, n not multiples of the 4 × 8 block
+  test.each([
+    [1, 37, 19, 70, true, true],
+    [1, 64, 40, 600, true, true],
+    [1, 64, 40, 600, true, false],
+    [1, 33, 24, 130, false, true],
+    [3, 9, 13, 300, true, true],
+  ])('batch %s, [%s×%s]·[%s]ᵀ, bias %s, gelu %s', (batch, m, n, k, withBias, gelu) => {
+    const a = values(11, batch * m * k, 2);
+    const b = values(12, n * k, 0.3);
+    const bias = values(13, n, 1);
+    const spec = { batch, m, n, k, transB: true, bBatchStride: 0 };
+    for (const backend of [one, two]) {
+      const [A, B, BIAS] = [a, b, bias].map((x) => backend.upload(x));
+      const fused = backend.alloc(batch * m * n);
+      backend.matmulEpilogue(A!, B!, fused, spec, { bias: withBias ? BIAS : undefined, gelu });
+      const unfused = backend.alloc(batch * m * n);
+      backend.matmul(A!, B!, unfused, spec);
+      if (withBias) backend.binary('add', unfused, BIAS!, unfused, [1, batch * m, n], [0, 0, 1]);
+      const activated = backend.alloc(batch * m * n);
+      if (gelu) backend.unary('gelu', unfused, activated);
+      const want = new Uint32Array(backend.readSync(gelu ? activated : unfused).slice().buffer);
+      const got = new Uint32Array(backend.readSync(fused).slice().buffer);
+      expect(got.reduce((count, bits, j) => count + (bits === want[j] ? 0 : 1), 0)).toBe(0);
+      for (const x of [A, B, BIAS, fused, unfused, activated]) backend.free(x!);
+    }
+  });
+});

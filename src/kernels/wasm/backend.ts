@@ -3,8 +3,9 @@
  * shared WebAssembly.Memory, run on `threads` threads (pool.ts). It extends the cpu reference
  * backend: its buffers expose the same `data` Float32Array (a view into the shared memory), so the
  * ops without a wasm kernel (backward-only and rarely used ones) run the cpu oracle's loops
- * unchanged. Overridden here: matmul, permute, binary, the SIMD unary maps, affine, axpby,
- * embedding, layer norm, softmax, perturbInPlace and fillNormal, plus buffer management (a
+ * unchanged. Overridden here: matmul (and its fused bias/GELU epilogue), permute, binary, the SIMD
+ * unary maps, affine, axpby, embedding, layer norm, softmax, perturbInPlace, fillNormal, and
+ * adamStep/adamDirection (float64 like the cpu loops, bit for bit), plus buffer management (a
  * size-class heap over the shared memory, deferred zero fills; see WasmBuffer).
  *
  * Agreement with the cpu oracle: binary ops and neg/abs/square/relu/sqrt, permute, embedding are
@@ -13,7 +14,7 @@
  * Buffers belong to the backend that made them; only backend methods may touch `data` (they
  * settle deferred zeros first).
  */
-import type { AdamSpec, DeviceBuffer, BinaryOp, Dims3, LayerNormSpec, MatmulSpec, UnaryOp } from '../backend.ts';
+import type { AdamSpec, DeviceBuffer, BinaryOp, Dims3, LayerNormSpec, MatmulEpilogue, MatmulSpec, UnaryOp } from '../backend.ts';
 import { CpuBackend } from '../cpu.ts';
 import { SharedHeap } from './heap.ts';
 import { MAX_PAGES, kernelModule } from './module.ts';
@@ -153,8 +154,18 @@ export class WasmBackend extends CpuBackend {
 
   // ---- linear algebra
   override matmul(a: DeviceBuffer, b: DeviceBuffer, out: DeviceBuffer, spec: MatmulSpec): void {
+    this.mm(a, b, out, spec, {});
+  }
+
+  /** matmul with the bias add and GELU applied in the block's store (wat.ts mm): bitwise the unfused ops. */
+  matmulEpilogue(a: DeviceBuffer, b: DeviceBuffer, out: DeviceBuffer, spec: MatmulSpec, epilogue: MatmulEpilogue): void {
+    this.mm(a, b, out, spec, epilogue);
+  }
+
+  private mm(a: DeviceBuffer, b: DeviceBuffer, out: DeviceBuffer, spec: MatmulSpec, epilogue: MatmulEpilogue): void {
     const { batch, m, n, k, transA = false, transB = false, alpha = 1, accumulate = false } = spec;
-    this.ready(a, b);
+    const { bias, gelu = false } = epilogue;
+    this.ready(a, b, bias);
     if (accumulate) this.ready(out);
     else this.output(out, batch * m * n);
     if (batch === 0 || m === 0 || n === 0) return;
@@ -165,7 +176,7 @@ export class WasmBackend extends CpuBackend {
       buf(a).address, buf(b).address, buf(out).address, batch, m, n, k,
       transA ? 1 : k, transA ? m : 1, spec.aBatchStride ?? m * k,
       transB ? 1 : n, transB ? k : 1, spec.bBatchStride ?? k * n,
-      alpha, accumulate ? 1 : 0, this.scratch, this.scratchStride,
+      alpha, accumulate ? 1 : 0, this.scratch, this.scratchStride, bias ? buf(bias).address : 0, gelu ? 1 : 0,
     ], batch * m * n * k >= PARALLEL_MIN_MACS);
   }
 

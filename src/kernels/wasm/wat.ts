@@ -678,6 +678,8 @@ function microKernel(fma: boolean): string {
       const addr = `(i32.add (local.get $cp) (i32.const ${h * 16}))`;
       store.push(`(local.set $v (f32x4.mul (local.get ${acc(r, h)}) (local.get $alv)))
           (if (local.get $accum) (then (local.set $v (f32x4.add (local.get $v) (v128.load ${addr})))))
+          (if (local.get $bias) (then (local.set $v (f32x4.add (local.get $v) (local.get $bv${h})))))
+          (if (local.get $gelu) (then (local.set $v (call $geluv (local.get $v)))))
           (v128.store ${addr} (local.get $v))`);
     }
     store.push('(local.set $cp (i32.add (local.get $cp) (local.get $nbytes)))');
@@ -686,8 +688,8 @@ function microKernel(fma: boolean): string {
   for (let r = 0; r < MR; r++) for (let h = 0; h < 2; h++) spill.push(`(v128.store offset=${(r * 8 + h * 4) * 4} (local.get $tile) (local.get ${acc(r, h)}))`);
   return `
   (func $block (param $ap i32) (param $arow i32) (param $astep i32) (param $bp i32) (param $k i32) (param $cp i32) (param $nbytes i32) (param $rows i32) (param $cols i32)
-    (param $alpha f32) (param $accum i32) (param $tile i32)
-    (local $t i32) (local $b0 v128) (local $b1 v128) (local $av v128) (local $v v128) (local $alv v128) (local $r i32) (local $j i32) (local $q i32) (local $s f32)
+    (param $alpha f32) (param $accum i32) (param $tile i32) (param $bias i32) (param $gelu i32)
+    (local $t i32) (local $b0 v128) (local $b1 v128) (local $av v128) (local $v v128) (local $alv v128) (local $bv0 v128) (local $bv1 v128) (local $r i32) (local $j i32) (local $q i32) (local $s f32)
     (local $a1 i32) (local $a2 i32) (local $a3 i32)
     ${[...Array(MR * 2).keys()].map((x) => `(local ${acc(Math.floor(x / 2), x % 2)} v128)`).join(' ')}
     ${zero.join('\n    ')}
@@ -708,6 +710,7 @@ function microKernel(fma: boolean): string {
     (local.set $alv (f32x4.splat (local.get $alpha)))
     (if (i32.and (i32.eq (local.get $rows) (i32.const ${MR})) (i32.eq (local.get $cols) (i32.const ${NR})))
       (then
+        (if (local.get $bias) (then (local.set $bv0 (v128.load (local.get $bias))) (local.set $bv1 (v128.load offset=16 (local.get $bias)))))
           ${store.join('\n          ')}
         (return)))
     ${spill.join('\n    ')}
@@ -721,6 +724,9 @@ function microKernel(fma: boolean): string {
         (local.set $s (f32.mul (local.get $alpha)
           (f32.load (i32.add (local.get $tile) (i32.shl (i32.add (i32.shl (local.get $r) (i32.const 3)) (local.get $j)) (i32.const 2))))))
         (if (local.get $accum) (then (local.set $s (f32.add (local.get $s) (f32.load (local.get $q))))))
+        (if (local.get $bias) (then (local.set $s (f32.add (local.get $s) (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))))
+        ;; a splat through the vector GELU, as the unary kernel's scalar tail does
+        (if (local.get $gelu) (then (local.set $s (f32x4.extract_lane 0 (call $geluv (f32x4.splat (local.get $s)))))))
         (f32.store (local.get $q) (local.get $s))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $jn)))
@@ -729,7 +735,9 @@ function microKernel(fma: boolean): string {
 }
 
 /**
- * mm: out[p] = alpha·op(A[p])·op(B[p]) (+ out[p]) for p < batch. Element (i, t) of A[p] is at
+ * mm: out[p] = alpha·op(A[p])·op(B[p]) (+ out[p]) for p < batch, then (epilogue, when given)
+ * out[p][i, j] ← GELU(out[p][i, j] + bias[j]): the same float32 operations, in the same order, as
+ * the bin_rows_add and un_gelu kernels applied afterwards, without their passes over out. Element (i, t) of A[p] is at
  * a + 4·(p·abs + i·ars + t·acs), element (t, j) of B[p] at b + 4·(p·bbs + t·brs + j·bcs), so one
  * kernel covers all transpose flags and broadcast strides. Work units are (p, row panel of 4) pairs
  * grabbed by the threads; each thread packs B[p] into its own scratch ([n/8][k][8], zero padded)
@@ -739,11 +747,11 @@ function microKernel(fma: boolean): string {
 const matmulKernel = `
   (func (export "mm") (param $a i32) (param $b i32) (param $out i32) (param $batch i32) (param $m i32) (param $n i32) (param $k i32)
     (param $ars i32) (param $acs i32) (param $abs i32) (param $brs i32) (param $bcs i32) (param $bbs i32)
-    (param $alpha f32) (param $accum i32) (param $scratch i32) (param $sstride i32) (param $tid i32) (param $nt i32)
+    (param $alpha f32) (param $accum i32) (param $scratch i32) (param $sstride i32) (param $bias i32) (param $gelu i32) (param $tid i32) (param $nt i32)
     (local $mb i32) (local $nb i32) (local $u i32) (local $uend i32) (local $p i32) (local $cur i32) (local $ib i32)
     (local $cnt i32) (local $bpk i32) (local $apk i32) (local $tile i32) (local $jb i32) (local $t i32) (local $jj i32)
     (local $j i32) (local $i i32) (local $q i32) (local $dst i32) (local $base i32) (local $rows i32) (local $cols i32) (local $chunk i32) (local $total i32) (local $t0 i32) (local $kc i32)
-    (local $rowsInPlace i32) (local $inPlace i32)
+    (local $rowsInPlace i32) (local $inPlace i32) (local $lastSlice i32)
     (local.set $rowsInPlace (i32.eq (local.get $acs) (i32.const 1)))
     (local.set $mb (i32.shr_u (i32.add (local.get $m) (i32.const 3)) (i32.const 2)))
     (local.set $nb (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))
@@ -826,6 +834,7 @@ const matmulKernel = `
       (loop $kn
       (local.set $kc (i32.sub (local.get $k) (local.get $t0)))
       (if (i32.gt_u (local.get $kc) (i32.const ${KC})) (then (local.set $kc (i32.const ${KC}))))
+      (local.set $lastSlice (i32.ge_u (i32.add (local.get $t0) (i32.const ${KC})) (local.get $k)))
       (local.set $jb (i32.const 0))
       (block $bd (loop $bn
         (br_if $bd (i32.ge_u (local.get $jb) (local.get $nb)))
@@ -851,7 +860,11 @@ const matmulKernel = `
             (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $p) (local.get $m)) (local.get $i)) (local.get $n))
               (i32.shl (local.get $jb) (i32.const 3))) (i32.const 2)))
             (i32.shl (local.get $n) (i32.const 2)) (local.get $rows) (local.get $cols) (local.get $alpha)
-            (i32.or (local.get $accum) (i32.ne (local.get $t0) (i32.const 0))) (local.get $tile))
+            (i32.or (local.get $accum) (i32.ne (local.get $t0) (i32.const 0))) (local.get $tile)
+            ;; the epilogue (bias, then GELU) once the last k slice has been added
+            (select (i32.add (local.get $bias) (i32.shl (local.get $jb) (i32.const 5))) (i32.const 0)
+              (i32.and (local.get $lastSlice) (i32.ne (local.get $bias) (i32.const 0))))
+            (i32.and (local.get $lastSlice) (local.get $gelu)))
           (local.set $q (i32.add (local.get $q) (i32.const 1)))
           (br $qn)))
         (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
