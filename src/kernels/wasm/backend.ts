@@ -19,7 +19,8 @@ import { CpuBackend } from '../cpu.ts';
 import { SharedHeap } from './heap.ts';
 import { MAX_PAGES, kernelModule } from './module.ts';
 import { ThreadPool } from './pool.ts';
-import { MC_PANELS, MR, NR, WASM_BINARY_OPS, WASM_UNARY_OPS } from './wat.ts';
+import { WASM_BINARY_OPS, WASM_UNARY_OPS } from './wat.ts';
+import { MC_PANELS, MR, NR } from './watMatmul.ts';
 
 /** Below this many elements an elementwise op runs on the calling thread (hand-off costs ~5–20 µs). */
 const PARALLEL_MIN_ELEMENTS = 16_384;
