@@ -91,6 +91,60 @@ export function microKernel(fma: boolean): string {
       (br $rn))))`;
 }
 
+/** i8x16.shuffle byte indices picking f32 lanes (0–3 from the first operand, 4–7 from the second). */
+const lanes = (...picked: number[]): string => picked.flatMap((lane) => [0, 1, 2, 3].map((byte) => 4 * lane + byte)).join(' ');
+
+/** Transposes the 4 × 4 block in rows $r{first}..$r{first+3} and stores its columns at $dst + 32·t + half·16. */
+function transposeStore(first: number, half: number): string {
+  const r = (i: number): string => `(local.get $r${first + i})`;
+  return `(local.set $x0 (i8x16.shuffle ${lanes(0, 4, 1, 5)} ${r(0)} ${r(1)}))
+              (local.set $x1 (i8x16.shuffle ${lanes(2, 6, 3, 7)} ${r(0)} ${r(1)}))
+              (local.set $x2 (i8x16.shuffle ${lanes(0, 4, 1, 5)} ${r(2)} ${r(3)}))
+              (local.set $x3 (i8x16.shuffle ${lanes(2, 6, 3, 7)} ${r(2)} ${r(3)}))
+              (v128.store offset=${half * 16} (local.get $dst) (i8x16.shuffle ${lanes(0, 1, 4, 5)} (local.get $x0) (local.get $x2)))
+              (v128.store offset=${32 + half * 16} (local.get $dst) (i8x16.shuffle ${lanes(2, 3, 6, 7)} (local.get $x0) (local.get $x2)))
+              (v128.store offset=${64 + half * 16} (local.get $dst) (i8x16.shuffle ${lanes(0, 1, 4, 5)} (local.get $x1) (local.get $x3)))
+              (v128.store offset=${96 + half * 16} (local.get $dst) (i8x16.shuffle ${lanes(2, 3, 6, 7)} (local.get $x1) (local.get $x3)))`;
+}
+
+/** Loads rows $r0..$r7 of a transposed B panel: 4 floats each, $rs bytes apart from $pr. */
+const rowLoads = [...Array(8).keys()]
+  .map((r) => `(local.set $r${r} (v128.load (local.get $pr)))${r < 7 ? ' (local.set $pr (i32.add (local.get $pr) (local.get $rs)))' : ''}`)
+  .join('\n                  ');
+
+/**
+ * Vector packing of a full column panel (8 columns inside n) of B; the scalar loop after it packs
+ * what is left (partial panels, k tails, other strides). Row-major B (bcs = 1): two vector copies per
+ * t. Transposed B (brs = 1, the weights of x·Wᵀ): 4 consecutive t of 8 rows, two 4 × 4 transposes.
+ * Packing is a copy, so it cannot change a result; done scalar it cost about 12 instructions per
+ * element, and every thread packs all of B.
+ */
+const packFullPanel = `(if (i32.le_u (i32.shl (i32.add (local.get $jb) (i32.const 1)) (i32.const 3)) (local.get $n)) (then
+            (if (i32.eq (local.get $bcs) (i32.const 1))
+              (then
+                (local.set $pr (i32.add (local.get $b) (i32.shl (i32.add (local.get $base) (i32.shl (local.get $jb) (i32.const 3))) (i32.const 2))))
+                (local.set $rs (i32.shl (local.get $brs) (i32.const 2)))
+                (block $vd (loop $vn
+                  (br_if $vd (i32.ge_u (local.get $t) (local.get $k)))
+                  (v128.store (local.get $dst) (v128.load (local.get $pr)))
+                  (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $pr)))
+                  (local.set $pr (i32.add (local.get $pr) (local.get $rs)))
+                  (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+                  (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                  (br $vn))))
+              (else (if (i32.eq (local.get $brs) (i32.const 1)) (then
+                (local.set $rs (i32.shl (local.get $bcs) (i32.const 2)))
+                (block $vd (loop $vn
+                  (br_if $vd (i32.gt_u (i32.add (local.get $t) (i32.const 4)) (local.get $k)))
+                  (local.set $pr (i32.add (local.get $b) (i32.shl (i32.add (i32.add (local.get $base)
+                    (i32.mul (i32.shl (local.get $jb) (i32.const 3)) (local.get $bcs))) (local.get $t)) (i32.const 2))))
+                  ${rowLoads}
+                  ${transposeStore(0, 0)}
+                  ${transposeStore(4, 1)}
+                  (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+                  (local.set $t (i32.add (local.get $t) (i32.const 4)))
+                  (br $vn)))))))))`;
+
 /**
  * mm: out[p] = alpha·op(A[p])·op(B[p]) (+ out[p]) for p < batch, then (epilogue, when given)
  * out[p][i, j] ← GELU(out[p][i, j] + bias[j]): the same float32 operations, in the same order, as
@@ -110,6 +164,7 @@ export const matmulKernel = `
     (local $cnt i32) (local $bpk i32) (local $apk i32) (local $tile i32) (local $jb i32) (local $t i32) (local $jj i32)
     (local $j i32) (local $i i32) (local $q i32) (local $dst i32) (local $src i32) (local $base i32) (local $rows i32) (local $cols i32)
     (local $chunk i32) (local $total i32) (local $t0 i32) (local $kc i32) (local $lastSlice i32) (local $r i32) (local $step i32)
+    (local $rs i32) (local $pr i32) ${[...Array(8).keys()].map((r) => `(local $r${r} v128)`).join(' ')} ${[0, 1, 2, 3].map((x) => `(local $x${x} v128)`).join(' ')}
     (local.set $mb (i32.div_u (i32.add (local.get $m) (i32.const ${MR - 1})) (i32.const ${MR})))
     (local.set $nb (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))
     (local.set $bpk (i32.add (local.get $scratch) (i32.mul (local.get $tid) (local.get $sstride))))
@@ -142,6 +197,7 @@ export const matmulKernel = `
         (block $bd (loop $bn
           (br_if $bd (i32.ge_u (local.get $jb) (local.get $nb)))
           (local.set $t (i32.const 0))
+          ${packFullPanel}
           (block $td (loop $tn
             (br_if $td (i32.ge_u (local.get $t) (local.get $k)))
             (local.set $jj (i32.const 0))
