@@ -6,7 +6,10 @@
  * which outputs are computed together, never that order, so retuning it keeps results bitwise.
  */
 
-/** Row panel height and column panel width of the register block (6 × 8 = 12 f32x4 accumulators). */
+/**
+ * Row panel height and column panel width of the register block (6 × 8 = 12 f32x4 accumulators).
+ * MR = 6 is also spelt out in the transposed-A packing (16 + 8 bytes per k step).
+ */
 export const MR = 6;
 export const NR = 8;
 /** Row panels run against one column panel of B while it is in L1. */
@@ -222,6 +225,21 @@ export const matmulKernel = `
         (br_if $qd (i32.ge_u (local.get $q) (local.get $cnt)))
         (local.set $i (i32.mul (i32.add (local.get $ib) (local.get $q)) (i32.const ${MR})))
         (local.set $r (i32.const 0))
+        ;; transposed A (ars = 1), full panel: its MR floats of step t are adjacent, one vector and one
+        ;; 8-byte copy per t
+        (if (i32.and (i32.eq (local.get $ars) (i32.const 1)) (i32.le_u (i32.add (local.get $i) (i32.const ${MR})) (local.get $m))) (then
+          (local.set $dst (i32.add (local.get $apk) (i32.shl (i32.mul (i32.mul (local.get $q) (local.get $k)) (i32.const ${MR})) (i32.const 2))))
+          (local.set $src (i32.add (local.get $a) (i32.shl (i32.add (local.get $base) (local.get $i)) (i32.const 2))))
+          (local.set $t (local.get $k))
+          (block $td (loop $tn
+            (br_if $td (i32.eqz (local.get $t)))
+            (v128.store (local.get $dst) (v128.load (local.get $src)))
+            (i64.store offset=16 (local.get $dst) (i64.load offset=16 (local.get $src)))
+            (local.set $src (i32.add (local.get $src) (local.get $step)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const ${4 * MR})))
+            (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+            (br $tn)))
+          (local.set $r (i32.const ${MR}))))
         (block $rd (loop $rn
           (br_if $rd (i32.ge_u (local.get $r) (i32.const ${MR})))
           (local.set $dst (i32.add (local.get $apk) (i32.shl (i32.add (i32.mul (i32.mul (local.get $q) (local.get $k)) (i32.const ${MR})) (local.get $r)) (i32.const 2))))
