@@ -104,3 +104,24 @@ describe('wasm matmul epilogue equals matmul, bias add and GELU in turn, bit for
     }
   });
 });
+
+describe('wasm backward kernels reproduce the cpu loops bit for bit', () => {
+  test.each([[300, 37], [7, 130]])('layerNormBackward, %s rows × %s columns (dγ, dβ accumulated into)', (rows, cols) => {
+    const x = values(21, rows * cols, 3);
+    const gamma = values(22, cols, 1.5);
+    const mean = values(23, rows, 0.5);
+    const rstd = values(24, rows, 2).map(Math.abs);
+    const dy = values(25, rows * cols, 1);
+    // earlier contributions in dγ, dβ: the kernel adds to them
+    const dGamma = values(26, cols, 0.1);
+    const dBeta = values(27, cols, 0.1);
+    expectBitwise(outputs([x, gamma, mean, rstd, dy, new Float32Array(rows * cols), dGamma, dBeta], (b, [X, G, M, R, DY, DX, DG, DB]) =>
+      b.layerNormBackward(X!, G!, M!, R!, DY!, DX!, DG!, DB!, { rows, cols, eps: 1e-5 })));
+  });
+
+  test.each([[500, 64], [9, 37]])('softmaxBackward, %s rows × %s columns', (rows, cols) => {
+    const y = values(31, rows * cols, 1).map(Math.abs);
+    expectBitwise(outputs([y, values(32, rows * cols, 2), new Float32Array(rows * cols)], (b, [Y, DY, DX]) =>
+      b.softmaxBackward(Y!, DY!, DX!, rows, cols, 0.125)));
+  });
+});

@@ -5,7 +5,8 @@
  * ops without a wasm kernel (backward-only and rarely used ones) run the cpu oracle's loops
  * unchanged. Overridden here: matmul (and its fused bias/GELU epilogue), permute, binary, the SIMD
  * unary maps, affine, axpby, embedding, layer norm, softmax, perturbInPlace, fillNormal, and
- * adamStep/adamDirection (float64 like the cpu loops, bit for bit), plus buffer management (a
+ * layerNormBackward/softmaxBackward/adamStep/adamDirection (float64 like the cpu loops, bit for
+ * bit), plus buffer management (a
  * size-class heap over the shared memory, deferred zero fills; see WasmBuffer).
  *
  * Agreement with the cpu oracle: binary ops and neg/abs/square/relu/sqrt, permute, embedding are
@@ -278,7 +279,30 @@ export class WasmBackend extends CpuBackend {
       rows * cols >= PARALLEL_MIN_ELEMENTS);
   }
 
-  // ---- optimizer ops: the cpu oracle's float64 arithmetic, bit for bit (watFloat64.ts)
+  // ---- backward and optimizer ops: the cpu oracle's float64 arithmetic, bit for bit (watBackward.ts, watFloat64.ts)
+  override layerNormBackward(
+    x: DeviceBuffer, gamma: DeviceBuffer, mean: DeviceBuffer, rstd: DeviceBuffer, dy: DeviceBuffer,
+    dx: DeviceBuffer, dGamma: DeviceBuffer, dBeta: DeviceBuffer, spec: LayerNormSpec,
+  ): void {
+    const { rows, cols } = spec;
+    // dγ and dβ are accumulated into, so their zeros (or earlier sums) are read
+    this.ready(x, gamma, mean, rstd, dy, dGamma, dBeta);
+    this.output(dx, rows * cols);
+    const parallel = rows * cols >= PARALLEL_MIN_ELEMENTS;
+    this.pool.run('ln_bwd_rows', [
+      buf(x).address, buf(gamma).address, buf(mean).address, buf(rstd).address, buf(dy).address, buf(dx).address, rows, cols,
+    ], parallel);
+    this.pool.run('ln_bwd_params', [
+      buf(x).address, buf(mean).address, buf(rstd).address, buf(dy).address, buf(dGamma).address, buf(dBeta).address, rows, cols,
+    ], parallel);
+  }
+
+  override softmaxBackward(y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, rows: number, cols: number, alpha = 1): void {
+    this.ready(y, dy);
+    this.output(dx, rows * cols);
+    this.pool.run('softmax_bwd', [buf(y).address, buf(dy).address, buf(dx).address, alpha, rows, cols], rows * cols >= PARALLEL_MIN_ELEMENTS);
+  }
+
   override adamStep(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, spec: AdamSpec): void {
     const { lr, beta2, step, weightDecay } = spec;
     const n = param.length;

@@ -21,6 +21,7 @@
  *   ½(1 + tanh u) = 1/(1 + e^{−2u}); no cancellation, relative error ≤ 5e-7.
  */
 
+import { backwardKernels } from './watBackward.ts';
 import { float64Kernels } from './watFloat64.ts';
 import { matmulKernel, microKernel } from './watMatmul.ts';
 
@@ -710,6 +711,7 @@ export function kernelModuleText(maxPages: number, fma = false): string {
   ${microKernel(fma)}
   ${matmulKernel}
   ${float64Kernels}
+  ${backwardKernels}
   ${peakKernel(fma)}
 )`;
 }
