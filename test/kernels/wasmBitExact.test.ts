@@ -125,3 +125,12 @@ describe('wasm backward kernels reproduce the cpu loops bit for bit', () => {
       b.softmaxBackward(Y!, DY!, DX!, rows, cols, 0.125)));
   });
 });
+
+describe('wasm embedding backward reproduces the cpu loop bit for bit', () => {
+  test('scatter-add with repeated ids (order over rows matters)', () => {
+    const rows = 700;
+    const dim = 40;
+    const ids = Int32Array.from({ length: rows }, (_, r) => (r * 7919) % 23);
+    expectBitwise(outputs([values(41, rows * dim, 2), values(42, 23 * dim, 0.5)], (b, [DY, DT]) => b.embeddingBackward(ids, DY!, DT!, dim)));
+  });
+});

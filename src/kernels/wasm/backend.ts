@@ -5,8 +5,8 @@
  * ops without a wasm kernel (backward-only and rarely used ones) run the cpu oracle's loops
  * unchanged. Overridden here: matmul (and its fused bias/GELU epilogue), permute, binary, the SIMD
  * unary maps, affine, axpby, embedding, layer norm, softmax, perturbInPlace, fillNormal, and
- * layerNormBackward/softmaxBackward/adamStep/adamDirection (float64 like the cpu loops, bit for
- * bit), plus buffer management (a
+ * layerNormBackward/softmaxBackward/embeddingBackward/adamStep/adamDirection (float64 like the
+ * cpu loops, bit for bit), plus buffer management (a
  * size-class heap over the shared memory, deferred zero fills; see WasmBuffer).
  *
  * Agreement with the cpu oracle: binary ops and neg/abs/square/relu/sqrt, permute, embedding are
@@ -295,6 +295,18 @@ export class WasmBackend extends CpuBackend {
     this.pool.run('ln_bwd_params', [
       buf(x).address, buf(mean).address, buf(rstd).address, buf(dy).address, buf(dGamma).address, buf(dBeta).address, rows, cols,
     ], parallel);
+  }
+
+  override embeddingBackward(ids: Int32Array, dy: DeviceBuffer, dTable: DeviceBuffer, dim: number): void {
+    this.ready(dy, dTable);
+    if (ids.length === 0 || dim === 0) return;
+    const { address } = this.heap.allocBytes(ids.length * 4);
+    try {
+      this.heap.int32View(address, ids.length).set(ids);
+      this.pool.run('embedding_bwd', [address, buf(dy).address, buf(dTable).address, ids.length, dim], ids.length * dim >= PARALLEL_MIN_ELEMENTS);
+    } finally {
+      this.heap.freeBytes(address, ids.length * 4);
+    }
   }
 
   override softmaxBackward(y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, rows: number, cols: number, alpha = 1): void {

@@ -1,5 +1,5 @@
 /**
- * WebAssembly text of the layer-norm and softmax backward passes, reproducing cpu.ts's float64
+ * WebAssembly text of the layer-norm, softmax and embedding backward passes, reproducing cpu.ts's float64
  * loops bit for bit (the contract of watFloat64.ts: promote to f64, the JavaScript expression's
  * operations in its order, one rounding to f32 per Float32Array store).
  *
@@ -120,4 +120,35 @@ const softmaxBackward = rowKernel('softmax_bwd',
       ${columns('a', `(local.set $dot (f64.add (local.get $dot) (f64.mul ${at('$pdy')} ${at('$py')})))`)}
       ${columns('b', storeAt('$pdx', `(f64.mul (f64.mul (local.get $alpha) ${at('$py')}) (f64.sub ${at('$pdy')} (local.get $dot)))`))}`);
 
-export const backwardKernels = [layerNormRows, layerNormParams, softmaxBackward].join('\n');
+/**
+ * embedding_bwd(ids, dy, dtable, rows, dim): dtable[ids[r]] += dy[r], r = 0, 1, … in order (a row
+ * may repeat, and cpu.ts rounds to float32 after each add), so threads take PARAM_COLUMNS columns
+ * each and walk every row for them.
+ */
+const embeddingBackward = `
+  (func (export "embedding_bwd") (param $ids i32) (param $dy i32) (param $dtable i32) (param $rows i32) (param $cols i32)
+    (param $tid i32) (param $nt i32)
+    (local $c0 i32) (local $c1 i32) (local $c i32) (local $r i32) (local $pdy i32) (local $pt i32) (local $q i32)
+    (block $all (loop $more
+    (local.set $c0 (call $grab (i32.const ${PARAM_COLUMNS})))
+    (br_if $all (i32.ge_u (local.get $c0) (local.get $cols)))
+    (local.set $c1 (i32.add (local.get $c0) (i32.const ${PARAM_COLUMNS})))
+    (if (i32.gt_u (local.get $c1) (local.get $cols)) (then (local.set $c1 (local.get $cols))))
+    (local.set $r (i32.const 0))
+    (block $rdone (loop $rnext
+      (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $pdy (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2))))
+      (local.set $pt (i32.add (local.get $dtable) (i32.shl (i32.mul
+        (i32.load (i32.add (local.get $ids) (i32.shl (local.get $r) (i32.const 2)))) (local.get $cols)) (i32.const 2))))
+      (local.set $c (local.get $c0))
+      (block $cd (loop $cn
+        (br_if $cd (i32.ge_u (local.get $c) (local.get $c1)))
+        (local.set $q (i32.add (local.get $pt) (i32.shl (local.get $c) (i32.const 2))))
+        (f32.store (local.get $q) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $q))) ${at('$pdy')})))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cn)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rnext)))
+    (br $more))))`;
+
+export const backwardKernels = [layerNormRows, layerNormParams, softmaxBackward, embeddingBackward].join('\n');
