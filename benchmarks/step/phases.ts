@@ -20,17 +20,14 @@ import '../../src/galore/builtins.ts';
 import { TORCH_ADAMW_DEFAULTS } from '../../src/galore/defaults.ts';
 import { createOptimizer } from '../../src/galore/registry.ts';
 import { createBackend } from '../../src/kernels/index.ts';
-import { type ClassificationBatch, createModel, disposeGrads, valueAndGrad } from '../../src/nn/index.ts';
+import { createModel, disposeGrads, valueAndGrad } from '../../src/nn/index.ts';
 import { Engine } from '../../src/tensor/index.ts';
 import { createEstimator } from '../../src/zo/index.ts';
 import { profile } from './profile.ts';
+import { BATCH, EPS, LR, makeBatch } from './setup.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, '..', 'results');
-const BATCH = 16;
-/** MeZO's paper defaults, as bench:step and torch_peer.py. */
-const EPS = 1e-3;
-const LR = 1e-6;
 /** ops listed per phase in the Markdown (the JSON keeps all). */
 const TOP_OPS = 14;
 
@@ -52,16 +49,6 @@ function median(values: number[]): number {
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
-
-/** A deterministic batch (the same LCG ids as bench:step). */
-function makeBatch(vocab: number, seq: number): ClassificationBatch {
-  let state = 12345;
-  const ids = Int32Array.from({ length: BATCH * seq }, () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return (state >>> 8) % vocab;
-  });
-  return { ids, batch: BATCH, seq, labels: Int32Array.from({ length: BATCH }, (_, i) => i % 2) };
-}
 
 interface PhaseResult {
   phase: string;

@@ -25,19 +25,16 @@ import { fileURLToPath } from 'node:url';
 import type { Backend, MatmulSpec } from '../../src/kernels/backend.ts';
 import { createBackend, registeredBackends } from '../../src/kernels/index.ts';
 import { WasmBackend } from '../../src/kernels/wasm/index.ts';
-import { type ClassificationBatch, createModel } from '../../src/nn/index.ts';
+import { createModel } from '../../src/nn/index.ts';
 import { Engine } from '../../src/tensor/index.ts';
 import { createEstimator } from '../../src/zo/index.ts';
 import { measurePeak, type PeakFlops } from '../peak-flops.ts';
 import { TORCH_PEER, torchPython } from '../pytorch.ts';
 import { matmulLabel, profile } from './profile.ts';
+import { BATCH, EPS, LR, makeBatch } from './setup.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, '..', 'results');
-const BATCH = 16;
-/** MeZO's paper defaults (zo-estimators.md §2.1), the same as torch_peer.py's. */
-const EPS = 1e-3;
-const LR = 1e-6;
 /** zolo/PyTorch alternations per preset. */
 const BLOCKS = 3;
 
@@ -79,16 +76,6 @@ function summarize(values: number[]): Summary {
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))]!;
   const round = (x: number): number => Math.round(x * 1e4) / 1e4;
   return { median: round(at(0.5)), min: round(sorted[0]!), p25: round(at(0.25)), p75: round(at(0.75)), n: sorted.length };
-}
-
-/** A deterministic batch of the preset's shape (ids from a fixed LCG, labels alternate). */
-function makeBatch(vocab: number, seq: number): ClassificationBatch {
-  let state = 12345;
-  const ids = Int32Array.from({ length: BATCH * seq }, () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return (state >>> 8) % vocab;
-  });
-  return { ids, batch: BATCH, seq, labels: Int32Array.from({ length: BATCH }, (_, i) => i % 2) };
 }
 
 function runTorch(preset: string, threads: number, rounds: number): Record<string, unknown> {

@@ -69,8 +69,21 @@ const layerNormRows = rowKernel('ln_bwd_rows',
       ${columns('b', storeAt('$pdx', `(f64.mul (local.get $inv) (f64.sub (f64.sub (f64.mul ${at('$pdy')} ${at('$g')}) (local.get $meanG))
           (f64.mul ${xhat} (local.get $meanGX))))`))}`);
 
-/** Columns per grab of ln_bwd_params. */
+/** Columns per grab of the column-parallel kernels. */
 const PARAM_COLUMNS = 16;
+
+/**
+ * Opens the loops of a column-parallel kernel: grabs of PARAM_COLUMNS columns [$c0, $c1), and for
+ * each, rows $r = 0, 1, … in order; the kernel closes both after its column loop.
+ */
+const columnsThenRows = `(block $all (loop $more
+    (local.set $c0 (call $grab (i32.const ${PARAM_COLUMNS})))
+    (br_if $all (i32.ge_u (local.get $c0) (local.get $cols)))
+    (local.set $c1 (i32.add (local.get $c0) (i32.const ${PARAM_COLUMNS})))
+    (if (i32.gt_u (local.get $c1) (local.get $cols)) (then (local.set $c1 (local.get $cols))))
+    (local.set $r (i32.const 0))
+    (block $rdone (loop $rnext
+      (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))`;
 
 /**
  * ln_bwd_params(x, μ, rstd, dy, dγ, dβ, rows, cols): dγ[c] += dy·x̂ and dβ[c] += dy, row after
@@ -82,14 +95,7 @@ const layerNormParams = `
     (param $rows i32) (param $cols i32) (param $tid i32) (param $nt i32)
     (local $c0 i32) (local $c1 i32) (local $c i32) (local $r i32) (local $row i32) (local $px i32) (local $pdy i32)
     (local $mu f64) (local $inv f64) (local $d f64) (local $q i32)
-    (block $all (loop $more
-    (local.set $c0 (call $grab (i32.const ${PARAM_COLUMNS})))
-    (br_if $all (i32.ge_u (local.get $c0) (local.get $cols)))
-    (local.set $c1 (i32.add (local.get $c0) (i32.const ${PARAM_COLUMNS})))
-    (if (i32.gt_u (local.get $c1) (local.get $cols)) (then (local.set $c1 (local.get $cols))))
-    (local.set $r (i32.const 0))
-    (block $rdone (loop $rnext
-      (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+    ${columnsThenRows}
       (local.set $row (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2)))
       (local.set $px (i32.add (local.get $x) (local.get $row)))
       (local.set $pdy (i32.add (local.get $dy) (local.get $row)))
@@ -129,14 +135,7 @@ const embeddingBackward = `
   (func (export "embedding_bwd") (param $ids i32) (param $dy i32) (param $dtable i32) (param $rows i32) (param $cols i32)
     (param $tid i32) (param $nt i32)
     (local $c0 i32) (local $c1 i32) (local $c i32) (local $r i32) (local $pdy i32) (local $pt i32) (local $q i32)
-    (block $all (loop $more
-    (local.set $c0 (call $grab (i32.const ${PARAM_COLUMNS})))
-    (br_if $all (i32.ge_u (local.get $c0) (local.get $cols)))
-    (local.set $c1 (i32.add (local.get $c0) (i32.const ${PARAM_COLUMNS})))
-    (if (i32.gt_u (local.get $c1) (local.get $cols)) (then (local.set $c1 (local.get $cols))))
-    (local.set $r (i32.const 0))
-    (block $rdone (loop $rnext
-      (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+    ${columnsThenRows}
       (local.set $pdy (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2))))
       (local.set $pt (i32.add (local.get $dtable) (i32.shl (i32.mul
         (i32.load (i32.add (local.get $ids) (i32.shl (local.get $r) (i32.const 2)))) (local.get $cols)) (i32.const 2))))
