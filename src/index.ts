@@ -31,6 +31,7 @@ export { MEMORY_CATEGORIES, MemoryLedger, type ByteCounts, type MemoryCategory, 
 
 // ---- models
 export { createModel, type ModelSpec } from './nn/factory.ts';
+export { createLanguageModel, languageModelConfig, type LanguageModel } from './nn/languageModel.ts';
 export { CausalLm } from './nn/causalLm.ts';
 export { EncoderClassifier } from './nn/encoderClassifier.ts';
 export { PromptClassifier } from './nn/promptClassifier.ts';

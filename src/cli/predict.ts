@@ -1,6 +1,7 @@
 /**
  * `zolo predict`: classifies e-mails (ham / spam) with a checkpoint directory (card.json +
- * model.safetensors + tokenizer JSON). The card's `head` picks the computation:
+ * model.safetensors + tokenizer JSON), a Hugging Face model folder or a run fine-tuned from one
+ * (hfPredictor.ts). A checkpoint card's `head` picks the computation:
  *   prompt      the causal LM reads "[bos] <e-mail> <suffix>"; class logits are the next-token
  *               logits of the label words (raw label-word logits, as MeZO's prompt-based models)
  *   classifier  the encoder classifier's head logits
@@ -8,36 +9,23 @@
  * given; the models were trained on cleaned text "Subject: <subject>\n<body>") or {"raw": …} (a raw
  * RFC 822 message, cleaned exactly like the corpus).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
 import { type CheckpointCard, CARD_FILE, readCard } from '../data/checkpointCard.ts';
 import { cleanRawMessage } from '../data/spam.ts';
-import { EmailTask } from '../data/tasks.ts';
+import { DEFAULT_LABEL_WORDS, DEFAULT_PROMPT_SUFFIX, EmailTask } from '../data/tasks.ts';
 import { Tokenizer } from '../data/tokenizer.ts';
 import { ConfigError, FormatError, assertPositiveInteger } from '../errors.ts';
 import { createBackend, defaultBackendName } from '../kernels/index.ts';
-import { CausalLm, EncoderClassifier, PromptClassifier, loadCheckpoint } from '../nn/index.ts';
+import { EncoderClassifier, PromptClassifier, loadCheckpoint } from '../nn/index.ts';
 import { attachAdapters, type AdapterSpec } from '../nn/adapters/index.ts';
-import type { TokenBatch } from '../nn/batch.ts';
-import { Engine, MemoryLedger, type Tensor } from '../tensor/index.ts';
+import { Engine, MemoryLedger } from '../tensor/index.ts';
 import { writeFileAtomic } from '../experiment/checkpoint.ts';
 import { checkOutputFile } from './outputFile.ts';
-
-/** Refuses weights with NaN/Inf: every prediction from them would be meaningless. */
-function assertFiniteWeights(tensors: ReadonlyMap<string, Float32Array>, file: string): void {
-  for (const [name, data] of tensors) {
-    let bad = 0;
-    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) bad++;
-    if (bad > 0) throw new FormatError(`${file}: tensor "${name}" holds ${bad} non-finite values (NaN or ±Inf); refusing to predict with it`);
-  }
-}
-
-/** Anything that maps a token batch to class logits [batch, classes]. */
-export interface ClassLogitModel {
-  forward(batch: TokenBatch): Tensor;
-}
+import { assertFiniteWeights, type Classifier, type ClassLogitModel, emailsOfTexts } from './classifier.ts';
+import { type HfPromptOptions, loadHfPredictor } from './hfPredictor.ts';
 
 /** Class logits of every example of `task`, row-major [size, classes] (inference only). */
 export async function classLogits(model: ClassLogitModel, task: EmailTask, batchSize: number): Promise<{ logits: Float32Array; classes: number }> {
@@ -86,15 +74,11 @@ export async function promptAccuracy(model: ClassLogitModel, task: EmailTask, ba
   return { accuracy: correct / task.size, predictedSpamFraction: spam / task.size };
 }
 
-export interface Predictor {
+/** A checkpoint directory's classifier, with its card and zolo tokenizer. */
+export interface Predictor extends Classifier {
   card: CheckpointCard;
   tokenizer: Tokenizer;
   model: PromptClassifier | EncoderClassifier;
-  /** builds the task (batches) for some texts */
-  taskFor(texts: readonly string[]): EmailTask;
-  /** 'label-word' (prompt head) or 'class' (classifier head) */
-  logitKind: 'label-word' | 'class';
-  dispose(): void;
 }
 
 /** Loads a checkpoint directory (or the directory of a given .safetensors file) for classification. */
@@ -129,7 +113,7 @@ export async function loadPredictor(path: string, backendName: string = defaultB
   let model: PromptClassifier | EncoderClassifier;
   let task: (examples: readonly string[]) => EmailTask;
   if (card.head === 'prompt') {
-    if (!(loaded.model instanceof CausalLm)) throw new FormatError(`${join(dir, CARD_FILE)}: head "prompt" needs a causal-lm checkpoint, got ${loaded.model.kind}`);
+    if (loaded.model instanceof EncoderClassifier) throw new FormatError(`${join(dir, CARD_FILE)}: head "prompt" needs a causal-lm checkpoint, got ${loaded.model.kind}`);
     const probe = new EmailTask(tokenizer, [], { seq, format: 'prompt', prompt: card.prompt });
     const ids = loaded.prompt ? loaded.prompt.labelTokenIds : probe.labelTokenIds;
     if (ids.join() !== probe.labelTokenIds.join()) {
@@ -146,6 +130,8 @@ export async function loadPredictor(path: string, backendName: string = defaultB
     card,
     tokenizer,
     model,
+    classNames: card.classNames,
+    head: card.head,
     taskFor: task,
     logitKind: card.head === 'prompt' ? 'label-word' : 'class',
     dispose: () => {
@@ -156,8 +142,22 @@ export async function loadPredictor(path: string, backendName: string = defaultB
 }
 
 function taskOfTexts(tokenizer: Tokenizer, texts: readonly string[], seq: number, format: 'prompt' | 'classifier', card: CheckpointCard): EmailTask {
-  const examples = texts.map((text, i) => ({ id: `input/${i}`, group: 'input', label: 0 as const, subject: '', body: text, text }));
-  return new EmailTask(tokenizer, examples, { seq, format, prompt: card.prompt });
+  return new EmailTask(tokenizer, emailsOfTexts(texts), { seq, format, prompt: card.prompt });
+}
+
+/**
+ * The classifier `--model` names: a checkpoint directory (card.json), a Hugging Face model folder,
+ * or a run folder fine-tuned from one. `prompt` (suffix, label words, sequence length) applies to
+ * Hugging Face models only; a checkpoint's card fixes its own.
+ */
+export async function loadClassifier(path: string, backendName: string = defaultBackendName(), prompt: HfPromptOptions = {}): Promise<Classifier> {
+  const dir = path.endsWith('.safetensors') ? dirname(path) : path;
+  if (!existsSync(join(dir, CARD_FILE))) return loadHfPredictor(dir, backendName, prompt);
+  const given = Object.entries(prompt).filter(([, value]) => value !== undefined).map(([key]) => key);
+  if (given.length > 0) {
+    throw new ConfigError(`--prompt-suffix, --label-words and --seq are for Hugging Face models; ${join(dir, CARD_FILE)} sets the prompt of this checkpoint (got ${given.join(', ')})`);
+  }
+  return loadPredictor(dir, backendName);
 }
 
 /** Texts of a JSONL file: each line {"text": …} or {"raw": …}; blank lines skipped. Errors name the line. */
@@ -193,14 +193,14 @@ export interface Prediction {
   logitKind: 'label-word' | 'class';
 }
 
-export async function predictTexts(predictor: Predictor, texts: readonly string[], batchSize = 32): Promise<Prediction[]> {
+export async function predictTexts(predictor: Classifier, texts: readonly string[], batchSize = 32): Promise<Prediction[]> {
   assertPositiveInteger('--batch', batchSize);
   const { logits, classes } = await classLogits(predictor.model, predictor.taskFor(texts), batchSize);
   const firstBad = logits.findIndex((value) => !Number.isFinite(value));
   if (firstBad >= 0) {
     throw new FormatError(`the model produced a non-finite logit (${logits[firstBad]}) for input line ${Math.floor(firstBad / classes) + 1}; refusing to print predictions from it`);
   }
-  const names = predictor.card.classNames;
+  const names = predictor.classNames;
   return texts.map((_, i) => {
     const row = Array.from(logits.subarray(i * classes, (i + 1) * classes));
     const probabilities = softmaxRow(row);
@@ -214,27 +214,47 @@ export async function predictTexts(predictor: Predictor, texts: readonly string[
   });
 }
 
+function parseLabelWords(value: string): [string, string] {
+  const words = value.split(',');
+  if (words.length !== 2 || words.some((word) => word.length === 0)) {
+    throw new ConfigError(`--label-words must be two non-empty words separated by a comma (ham,spam), got ${JSON.stringify(value)}`);
+  }
+  return [words[0]!, words[1]!];
+}
+
+function parseSeq(value: string): number {
+  const seq = Number(value);
+  if (!Number.isInteger(seq) || seq < 8) throw new ConfigError(`--seq must be an integer ≥ 8, got ${JSON.stringify(value)}`);
+  return seq;
+}
+
 export function register(program: Command): void {
   program
     .command('predict')
     .description(commandDescription('predict'))
-    .requiredOption('--model <dir>', 'checkpoint directory (card.json, model.safetensors, tokenizer.json), e.g. checkpoints/tiny')
+    .requiredOption('--model <dir>', 'checkpoint directory (card.json, model.safetensors, tokenizer.json), e.g. checkpoints/tiny; a Hugging Face model folder; or a run folder fine-tuned from one')
     .requiredOption('--input <file.jsonl>', 'JSON lines, each {"text": "…"} (or {"raw": "<RFC 822 message>"})')
     .option('--out <file.jsonl>', 'write one JSON line per input here instead of printing (never the input; an existing file only with --force)')
     .option('--force', 'overwrite an existing --out file')
     .option('--json', 'print JSON lines to stdout (machine-readable)')
     .option('--backend <name>', 'kernel backend (see `zolo backends`)')
     .option('--batch <n>', 'e-mails per forward pass', (v) => Number(v), 32)
-    .action(async (flags: { model: string; input: string; out?: string; force?: boolean; json?: boolean; backend?: string; batch: number }) => {
+    .option('--prompt-suffix <text>', `Hugging Face models: the template after the e-mail (default: the run's, else ${JSON.stringify(DEFAULT_PROMPT_SUFFIX)})`)
+    .option('--label-words <ham,spam>', `Hugging Face models: one single-token word per class, comma-separated (default: the run's, else ${JSON.stringify(DEFAULT_LABEL_WORDS.join(','))})`, parseLabelWords)
+    .option('--seq <n>', "Hugging Face models: tokens per e-mail with the template (default: the run's taskOptions.seq, else the model's context)", parseSeq)
+    .action(async (flags: {
+      model: string; input: string; out?: string; force?: boolean; json?: boolean; backend?: string; batch: number;
+      promptSuffix?: string; labelWords?: [string, string]; seq?: number;
+    }) => {
       if (flags.out !== undefined) checkOutputFile('--out', flags.out, [flags.input], flags.force ?? false);
       const texts = readInputLines(flags.input);
-      const predictor = await loadPredictor(flags.model, flags.backend);
+      const predictor = await loadClassifier(flags.model, flags.backend, { suffix: flags.promptSuffix, labelWords: flags.labelWords, seq: flags.seq });
       try {
         const predictions = await predictTexts(predictor, texts, flags.batch);
         const lines = predictions.map((p) => JSON.stringify(p));
         if (flags.out) {
           writeFileAtomic(flags.out, `${lines.join('\n')}\n`);
-          console.log(`wrote ${predictions.length} predictions to ${flags.out} (${predictor.card.head} head)`);
+          console.log(`wrote ${predictions.length} predictions to ${flags.out} (${predictor.head} head)`);
         } else if (flags.json) {
           console.log(lines.join('\n'));
         } else {

@@ -1,6 +1,8 @@
 /**
- * `zolo pretrain`: trains the causal LM of a preset on the SpamAssassin training split's text with
- * the framework's own backprop path (tape + AdamW), then writes a checkpoint directory:
+ * `zolo pretrain`: trains the causal LM of a preset (zolo's tiny / small transformer, or the
+ * llama-tiny / llama-20m LLaMA shapes of src/nn/architectures/presets.ts) from a random init on the
+ * SpamAssassin training split's text with the framework's own backprop path (tape + AdamW or the
+ * GaLore family), then writes a checkpoint directory:
  *   model.safetensors  (src/nn/checkpoint.ts)    tokenizer.json  (src/data/tokenizer.ts)
  *   card.json          (src/data/checkpointCard.ts: config, seed, steps, validation loss/perplexity,
  *                       unigram baseline, peak memory, wall time, backend, and the card metrics of
@@ -23,7 +25,7 @@ import { addPluginOption } from './pluginOption.ts';
 import { type CheckpointCard, CARD_FORMAT, TOKENIZER_FILE, WEIGHTS_FILE, writeCard } from '../data/checkpointCard.ts';
 import { CLASS_NAMES, loadSplit } from '../data/spam.ts';
 import { DEFAULT_LABEL_WORDS, DEFAULT_PROMPT_SUFFIX, EmailTask, LmTask, unigramPerplexity } from '../data/tasks.ts';
-import { trainTokenizer } from '../data/tokenizer.ts';
+import { type Tokenizer, trainTokenizer } from '../data/tokenizer.ts';
 import { loadPlugins } from '../experiment/plugins.ts';
 import '../galore/builtins.ts';
 import type { GaLoreSettings } from '../galore/galore.ts';
@@ -36,7 +38,7 @@ import type { LanguageModelBatch } from '../nn/batch.ts';
 import type { LoraOptions } from '../nn/adapters/lora.ts';
 import { ConfigError, DivergenceError, assertFinite, assertPositiveInteger } from '../errors.ts';
 import { createBackend, defaultBackendName } from '../kernels/index.ts';
-import { CausalLm, PRESET_MAX_VOCAB, PromptClassifier, createModel, disposeGrads, presetConfig, saveCheckpoint, valueAndGrad } from '../nn/index.ts';
+import { type LanguageModel, LANGUAGE_MODEL_PRESET_NAMES, PRESET_MAX_VOCAB, PromptClassifier, createLanguageModel, disposeGrads, languageModelConfig, saveCheckpoint, valueAndGrad } from '../nn/index.ts';
 import type { Param } from '../tensor/params.ts';
 import { Engine, MemoryLedger, type Tensor, ops } from '../tensor/index.ts';
 import { type CardWithMetrics, cardMetricsOf, formatCardMetrics, withCardMetrics } from './card.ts';
@@ -141,7 +143,7 @@ export function learningRateAt(step: number, options: Pick<PretrainOptions, 'lr'
 }
 
 /** Mean next-token cross-entropy over the first `maxWindows` windows, weighted by counted targets. */
-export async function evaluateLm(model: CausalLm, task: LmTask, batchSize: number, maxWindows = Infinity): Promise<{ loss: number; tokens: number }> {
+export async function evaluateLm(model: LanguageModel, task: LmTask, batchSize: number, maxWindows = Infinity): Promise<{ loss: number; tokens: number }> {
   let total = 0;
   let tokens = 0;
   for (const batch of task.evalBatches(batchSize, maxWindows)) {
@@ -153,8 +155,19 @@ export async function evaluateLm(model: CausalLm, task: LmTask, batchSize: numbe
   return { loss: total / tokens, tokens };
 }
 
+/*
+ * Training the tokenizer on the training split takes seconds and depends only on the vocabulary
+ * size (training is deterministic), so runs in one process (a benchmark, the tests) share it.
+ */
+const tokenizers = new Map<number, Tokenizer>();
+function trainedTokenizer(vocab: number, texts: () => string[]): Tokenizer {
+  let tokenizer = tokenizers.get(vocab);
+  if (!tokenizer) tokenizers.set(vocab, (tokenizer = trainTokenizer(texts(), { vocabSize: vocab })));
+  return tokenizer;
+}
+
 /** One normal step: all gradients, clipped to global norm `clip` (0: off), then the optimizer; a non-finite loss takes no step. */
-async function clippedStep(model: CausalLm, optimizer: ParamOptimizer, batch: LanguageModelBatch, clip: number): Promise<number> {
+async function clippedStep(model: LanguageModel, optimizer: ParamOptimizer, batch: LanguageModelBatch, clip: number): Promise<number> {
   const { loss, grads } = await valueAndGrad(model.params, () => model.lossTensor(batch));
   try {
     if (Number.isFinite(loss)) {
@@ -228,7 +241,7 @@ function prepareOutputDir(out: string, force: boolean): void {
 export async function pretrain(options: PretrainOptions, progress: ProgressReporter = consoleProgress()): Promise<CardWithMetrics> {
   const started = performance.now();
   const loadAtStart = loadavg()[0]!;
-  const preset = presetConfig(options.model); // unknown preset → ConfigError listing tiny, small
+  const preset = languageModelConfig(options.model); // unknown preset → ConfigError listing the presets
   const vocab = options.vocab ?? preset.vocab;
   if (!Number.isInteger(vocab) || vocab < 261 || vocab > PRESET_MAX_VOCAB) {
     throw new ConfigError(`--vocab must be an integer in [261, ${PRESET_MAX_VOCAB}] for preset ${options.model}, got ${vocab}`);
@@ -247,9 +260,9 @@ export async function pretrain(options: PretrainOptions, progress: ProgressRepor
   const train = loadSplit('train');
   const validation = loadSplit('validation').slice(0, options.validationMessages ?? Infinity);
   let t0 = performance.now();
-  const tokenizer = trainTokenizer(train.map((e) => e.text), { vocabSize: vocab });
+  const tokenizer = trainedTokenizer(vocab, () => train.map((e) => e.text));
   const tokenizerSeconds = (performance.now() - t0) / 1000;
-  const config = presetConfig(options.model, { vocab: tokenizer.vocabSize });
+  const config = languageModelConfig(options.model, { vocab: tokenizer.vocabSize });
   const trainLm = LmTask.fromTexts(tokenizer, train.map((e) => e.text), config.seq);
   const validationLm = LmTask.fromTexts(tokenizer, validation.map((e) => e.text), config.seq);
   progress.log(
@@ -257,7 +270,7 @@ export async function pretrain(options: PretrainOptions, progress: ProgressRepor
       `${trainLm.stream.length} train tokens (${trainLm.windowCount} windows of ${config.seq}), backend ${backendName} (${engine.backend.mode})`,
   );
 
-  const model = createModel(engine, { kind: 'causal-lm', preset: options.model, overrides: { vocab: tokenizer.vocabSize }, seed: options.seed });
+  const model = createLanguageModel(engine, config, options.seed);
   const optimizer = createPretrainOptimizer(options.optimizer, model, { lr: options.lr, weightDecay: options.weightDecay, ...options.optimizerOptions });
   const fusedBackward = backpropOptimizer(options.optimizer).rule.fusedBackward === true;
   const sampler = trainLm.sampler(options.batch, options.seed);
@@ -406,7 +419,7 @@ export function register(program: Command): void {
   const d = PRETRAIN_DEFAULTS;
   addPluginOption(program.command('pretrain'), 'backprop optimizers, to pretrain with them')
     .description(commandDescription('pretrain'))
-    .requiredOption('--model <preset>', 'model preset: tiny | small')
+    .requiredOption('--model <preset>', `model preset: ${LANGUAGE_MODEL_PRESET_NAMES.join(' | ')}`)
     .option('--steps <n>', 'optimizer steps', parseNumber('--steps'), d.steps)
     .option('--batch <n>', 'sequences per step', parseNumber('--batch'), d.batch)
     .option('--lr <x>', 'peak learning rate', parseNumber('--lr'), d.lr)

@@ -12,13 +12,13 @@
  * (src/zo/replayCheck.ts) instead of failing, unless it exceeds that bound.
  *
  * Plug-ins: a run of a method a plug-in registered is rebuilt after importing the modules the run
- * recorded (DIR/config.json's `plugins`, absolute paths) and any `--plugin`.
+ * recorded (DIR/config.json's `plugins`, relative to DIR) and any `--plugin`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { commandDescription } from './commands.ts';
-import { loadPlugins } from '../experiment/plugins.ts';
+import { loadPlugins, resolvePluginPaths } from '../experiment/plugins.ts';
 import { ConfigError, FormatError } from '../errors.ts';
 import { createBackend } from '../kernels/index.ts';
 import { readSafetensors, type SafetensorsContents, writeSafetensors } from '../nn/safetensors.ts';
@@ -74,10 +74,10 @@ export function recordedBackend(runDir: string): string | null {
   return typeof backend === 'string' ? backend : null;
 }
 
-/** The plug-in modules a run recorded in its config.json (absolute paths), or [] when there are none. */
+/** The plug-in modules a run recorded in its config.json, made absolute, or [] when there are none. */
 export function recordedPlugins(runDir: string): string[] {
   const { plugins } = recordedConfig(runDir);
-  return Array.isArray(plugins) ? plugins.filter((path): path is string => typeof path === 'string') : [];
+  return Array.isArray(plugins) ? resolvePluginPaths(plugins.filter((path): path is string => typeof path === 'string'), runDir) : [];
 }
 
 function buildStore(engine: Engine, log: ZoLog, start: SafetensorsContents, file: string): ParamStore {

@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .description(commandDescription('suite'))
     .option('--out <dir>', 'suite output folder (default: a fresh runs/<name>-<timestamp>)')
     .option('--update-results', 'regenerate the suite\'s committed results: write into its "out", replacing them')
-    .option('--resume', 'continue the suite in --out (or, with --update-results, its "out"): skip finished runs, resume interrupted ones')
+    .option('--resume', 'continue the suite in --out (or, with --update-results, its "out"): skip finished runs, resume interrupted ones; runs the file adds (a grid extended, seeds added) join, a started run whose entry changed is refused')
     .option('--force', 'overwrite a non-empty output folder')
     .option('--check', 'validate the suite file and every expanded run, print the plan, run nothing')
     .action(async (file: string, options: { out?: string; updateResults?: boolean; resume?: boolean; force?: boolean; check?: boolean }) => {
@@ -31,6 +31,7 @@ export function register(program: Command): void {
           ...(out ? { out } : {}),
           updateResults: options.updateResults ?? false,
           resume: options.resume ?? false,
+          file,
           force: options.force ?? false,
           progress: suiteProgress(),
         });
@@ -40,6 +41,9 @@ export function register(program: Command): void {
         throw new RunInterrupted(`${error.message.replace(/ Resume with: .*$/, '')} Resume the suite with: ${resume}`, error.exitCode);
       }
       console.log(`${verdictRule(outcome.results)}\n\n${headToHeadTable(outcome.results)}`);
+      const { added, dropped } = outcome.change;
+      if (added.length > 0) console.log(`\nthe suite file added ${added.length} runs to the saved suite: ${added.join(', ')}`);
+      if (dropped.length > 0) console.log(`the suite file dropped ${dropped.length} runs not yet started: ${dropped.join(', ')}`);
       console.log(`\n${outcome.ran} runs run, ${outcome.skipped} already finished`);
       console.log(`report: ${outcome.reportPath}`);
       console.log(`plots:  ${outcome.plotPaths.join('\n        ')}`);

@@ -26,8 +26,8 @@ export interface CheckpointCard {
   /** 'causal-lm' | 'encoder-classifier' (the safetensors metadata says the same) */
   modelKind: string;
   preset: string;
-  /** the TransformerConfig the weights were saved with */
-  config: Record<string, number>;
+  /** the model config the weights were saved with (a decoder family's names its `family`) */
+  config: Record<string, number | string | boolean | null>;
   parameters: number;
   /** file names relative to the card's directory */
   weights: string;

@@ -16,7 +16,7 @@
 import { IGNORE_INDEX } from '../data/batching.ts';
 import { LmTask } from '../data/lmTask.ts';
 import { SPECIAL_IDS, type Tokenizer } from '../data/tokenizer.ts';
-import type { CausalLm } from '../nn/causalLm.ts';
+import type { LanguageModel } from '../nn/languageModel.ts';
 
 export interface BitsPerByte {
   bitsPerByte: number;
@@ -28,7 +28,7 @@ export interface BitsPerByte {
   targets: number;
 }
 
-export async function bitsPerByte(model: CausalLm, tokenizer: Tokenizer, texts: readonly string[], batchSize = 32): Promise<BitsPerByte> {
+export async function bitsPerByte(model: LanguageModel, tokenizer: Tokenizer, texts: readonly string[], batchSize = 32): Promise<BitsPerByte> {
   const task = LmTask.fromTexts(tokenizer, texts, model.config.seq);
   let nats = 0;
   let targets = 0;

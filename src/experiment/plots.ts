@@ -54,6 +54,18 @@ function lossPoints(results: SuiteResults): LossPoint[] {
   return points;
 }
 
+/**
+ * The colour channel for the method groups. Vega-Lite's default palette has 10 colours and repeats
+ * after that, which made an lr grid of 40 runs unreadable; tableau20 keeps up to 20 groups distinct.
+ */
+function groupColor(groups: readonly { group: string }[]) {
+  const count = new Set(groups.map((point) => point.group)).size;
+  return {
+    field: 'group', type: 'nominal' as const, title: 'method', legend: { orient: 'right' as const, labelLimit: 260 },
+    ...(count > 10 ? { scale: { scheme: 'tableau20' } } : {}),
+  };
+}
+
 function lossSpec(points: LossPoint[], x: 'step' | 'forwardPasses', title: string): TopLevelSpec {
   const longest = Math.max(1, ...points.map((p) => p.step));
   const window = Math.max(1, Math.round(longest / 25));
@@ -75,7 +87,7 @@ function lossSpec(points: LossPoint[], x: 'step' | 'forwardPasses', title: strin
     encoding: {
       x: { field: x, type: 'quantitative', title: x === 'step' ? 'step' : 'training forward passes' },
       y: { field: 'smoothedLoss', type: 'quantitative', title: `training loss (moving mean of ${window})`, scale: logScale ? { type: 'log' } : { zero: false } },
-      color: { field: 'group', type: 'nominal', title: 'method', legend: { orient: 'right', labelLimit: 260 } },
+      color: groupColor(points),
     },
   };
 }
@@ -126,7 +138,7 @@ export function accuracyPoints(results: SuiteResults): AccuracyPoint[] {
 function accuracySpec(results: SuiteResults, points: AccuracyPoint[], x: 'forwardPasses' | 'seconds', title: string): TopLevelSpec {
   const prior = classPriorOf(results)?.validation ?? null;
   const xAxis = { field: x, type: 'quantitative' as const, title: x === 'seconds' ? 'wall time (s)' : 'training forward passes' };
-  const color = { field: 'group', type: 'nominal' as const, title: 'method', legend: { orient: 'right' as const, labelLimit: 260 } };
+  const color = groupColor(points);
   const lowest = Math.min(...points.map((p) => p.min), ...(prior ? [prior.accuracy] : []));
   const y = { type: 'quantitative' as const, title: 'validation accuracy', axis: { format: '.0%' }, scale: { domain: [Math.max(0, Math.floor(lowest * 20) / 20), 1] } };
   return {

@@ -3,8 +3,9 @@
  * presets, methods or workloads when imported. `zolo run --plugin FILE`, a run config's `plugins` and
  * a suite's `base.plugins` import them before the config is validated, so the names they register
  * are known to the name checks. Paths are made absolute where they are read (relative to the config
- * or suite file, else the working directory), so a saved run config names the same modules from any
- * working directory.
+ * or suite file, else the working directory). The files zolo writes (a run's config.json, a suite's
+ * suite.json and results.json) name them relative to their own folder instead, so a run folder or
+ * committed results carry no machine paths and still find the modules when moved with the checkout.
  *
  * A plug-in imports `zolo` by name. Its registrations only count if that name resolves to the very
  * modules running the command (a second copy of zolo has registries of its own), so before the first
@@ -14,13 +15,18 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { register } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.ts';
 
 /** `paths` made absolute against `baseDir` (a config file's folder, else the working directory). */
 export function resolvePluginPaths(paths: readonly string[], baseDir: string = process.cwd()): string[] {
   return paths.map((path) => resolve(baseDir, path));
+}
+
+/** Absolute `paths` written relative to `dir`, the folder of the file that records them. */
+export function portablePluginPaths(paths: readonly string[], dir: string): string[] {
+  return paths.map((path) => relative(resolve(dir), path));
 }
 
 /** The folder relative `plugins` entries of the JSON file at `file` are resolved against. */
@@ -53,6 +59,7 @@ export function runningZoloEntries(moduleUrl: string = import.meta.url): Record<
 
 // The hook runs on Node's module-loader thread, which has no TypeScript loader in every setting zolo
 // runs in (tests, tsx, an installed dist), so it is plain JavaScript passed as a data: URL.
+// `module.register` arrived in Node 20.6, hence package.json's engines.
 const PIN_SPECIFIERS_HOOK = `let entries = {};
 export function initialize(data) { entries = data; }
 export function resolve(specifier, context, next) {

@@ -33,7 +33,7 @@ import { ConfigError } from '../errors.ts';
 import { createBackend } from '../kernels/registry.ts';
 import { MEMORY_CATEGORIES, MemoryLedger, type ByteCounts } from '../tensor/ledger.ts';
 import { Engine } from '../tensor/tensor.ts';
-import { loadPlugins, resolvePluginPaths } from './plugins.ts';
+import { loadPlugins, portablePluginPaths, resolvePluginPaths } from './plugins.ts';
 import { checkTrainableAllowed, parseRunConfig, resolvedSelectBy, type RunConfig } from './config.ts';
 import { readCheckpoint, writeCheckpoint, writeFileAtomic } from './checkpoint.ts';
 import type { SafetensorsEntry } from '../nn/safetensors.ts';
@@ -221,12 +221,17 @@ export function resolveRunDir(config: RunConfig): string {
 export function readRunConfig(dir: string): RunConfig {
   const path = join(dir, FILES.config);
   if (!existsSync(path)) throw new ConfigError(`--resume: ${dir} has no ${FILES.config}; it is not a zolo run folder`);
-  return parseRunConfig(JSON.parse(readFileSync(path, 'utf8')), path);
+  const config = parseRunConfig(JSON.parse(readFileSync(path, 'utf8')), path);
+  return { ...config, plugins: resolvePluginPaths(config.plugins, dir) };
+}
+
+/** config.json's text: the config with its plug-ins named relative to the run folder. */
+function savedConfig(config: RunConfig, dir: string): string {
+  return `${JSON.stringify({ ...config, out: dir, plugins: portablePluginPaths(config.plugins, dir) }, null, 2)}\n`;
 }
 
 export async function runExperiment(input: RunConfig, options: RunOptions = {}): Promise<RunResult> {
   const progress = options.progress ?? silentProgress;
-  // absolute, so the saved config.json names the same modules from any working directory
   const config = { ...input, plugins: resolvePluginPaths(input.plugins) };
   await loadPlugins(config.plugins);
   const adapter = methodAdapter(config.method);
@@ -245,11 +250,11 @@ export async function runExperiment(input: RunConfig, options: RunOptions = {}):
     }
     // the run goes on: its old summary no longer describes it
     rmSync(join(dir, FILES.summary), { force: true });
-    if (options.extensions?.length) writeFileSync(join(dir, FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+    if (options.extensions?.length) writeFileSync(join(dir, FILES.config), savedConfig(config, dir));
   } else {
     dir = resolveRunDir(config);
     lock = acquireRunLock(dir);
-    writeFileSync(join(dir, FILES.config), `${JSON.stringify({ ...config, out: dir }, null, 2)}\n`);
+    writeFileSync(join(dir, FILES.config), savedConfig(config, dir));
   }
   mkdirSync(dir, { recursive: true });
   const paths = {

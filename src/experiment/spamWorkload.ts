@@ -26,6 +26,7 @@ import { Tokenizer } from '../data/tokenizer.ts';
 import { ConfigError } from '../errors.ts';
 import { loadCheckpoint, saveCheckpoint, type SavableModel } from '../nn/checkpoint.ts';
 import { EncoderClassifier } from '../nn/encoderClassifier.ts';
+import { canMergeAdapters } from '../nn/adapters/merge.ts';
 import { HfTokenizer, isHfModelDir, loadHfModel, saveHfModel } from '../nn/hf/index.ts';
 import type { TokenBatch } from '../nn/batch.ts';
 import { type Model, release } from '../nn/model.ts';
@@ -57,6 +58,13 @@ const spamOptionsSchema = z.strictObject({
     .describe("an object with keys suffix, labelWords (overrides the card's prompt), or null"),
 });
 type SpamOptions = z.infer<typeof spamOptionsSchema>;
+
+/** `taskOptions` of the spam task, checked, with defaults filled in (ConfigError naming the field). */
+export function parseSpamOptions(taskOptions: Record<string, unknown>): SpamOptions {
+  const parsed = spamOptionsSchema.safeParse(taskOptions, { reportInput: true });
+  if (!parsed.success) throw issueToConfigError(spamOptionsSchema, parsed.error.issues[0]!, 'taskOptions');
+  return parsed.data;
+}
 
 /*
  * Tokenizing the corpus is the slow part of building the workload (seconds); a suite builds it once
@@ -131,7 +139,7 @@ function sequenceLength(options: SpamOptions, context: number): number {
 }
 
 /** A Hugging Face tokenizer as the e-mail task sees it: no special tokens added, BOS from tokenizer_config.json. */
-function taskTokenizerOf(tokenizer: HfTokenizer, vocabSize: number): TaskTokenizer {
+export function hfTaskTokenizer(tokenizer: HfTokenizer, vocabSize: number): TaskTokenizer {
   const encode = (text: string): number[] => tokenizer.encode(text, { addSpecialTokens: false });
   return {
     vocabSize,
@@ -148,18 +156,19 @@ function taskTokenizerOf(tokenizer: HfTokenizer, vocabSize: number): TaskTokeniz
 /**
  * A Hugging Face folder (config.json, safetensors, tokenizer.json): its causal LM fine-tuned
  * prompt-style. The final model is written as zolo parameters at `path` (what replay and resume
- * read) and, when no adapters are attached, as a Hugging Face folder `hf/` beside it.
+ * read) and as a Hugging Face folder `hf/` beside it, LoRA adapters merged into the weights (a run
+ * with tensor-train adapters, which cannot be merged, writes no `hf/`).
  */
 async function createHfSpamWorkload(request: WorkloadRequest, options: SpamOptions, dir: string): Promise<Workload> {
   const lm = await loadHfModel(dir, request.engine);
   const hfTokenizer = await HfTokenizer.load(dir);
-  const tokenizer = tokenizerFor(join(dir, 'tokenizer.json'), () => taskTokenizerOf(hfTokenizer, lm.config.vocab));
+  const tokenizer = tokenizerFor(join(dir, 'tokenizer.json'), () => hfTaskTokenizer(hfTokenizer, lm.config.vocab));
   const seq = sequenceLength(options, lm.config.seq);
   const splits = tasksFor(dir, tokenizer, options.prompt ?? undefined, { ...options, seq }, 'prompt');
   const model = new PromptClassifier(lm, splits.train.labelTokenIds);
   return assembleWorkload(request, model, splits, CLASS_NAMES.length, async (path) => {
     await saveParams(path, model.params, { 'zolo.task': SPAM_TASK, 'zolo.model': dir });
-    if (basename(path) === HF_EXPORT_TRIGGER && !model.params.all().some((param) => param.group === 'adapter')) {
+    if (basename(path) === HF_EXPORT_TRIGGER && canMergeAdapters(lm)) {
       await saveHfModel(lm, join(dirname(path), HF_EXPORT_DIR), { sourceDir: dir, overwrite: true });
     }
   });
@@ -171,9 +180,7 @@ const HF_EXPORT_TRIGGER = 'model.safetensors';
 export const HF_EXPORT_DIR = 'hf';
 
 export async function createSpamWorkload(request: WorkloadRequest): Promise<Workload> {
-  const parsed = spamOptionsSchema.safeParse(request.taskOptions, { reportInput: true });
-  if (!parsed.success) throw issueToConfigError(spamOptionsSchema, parsed.error.issues[0]!, 'taskOptions');
-  const options = parsed.data;
+  const options = parseSpamOptions(request.taskOptions);
   if (isHfModelDir(resolve(request.model))) return createHfSpamWorkload(request, options, resolve(request.model));
   const dir = checkpointDir(request.model);
   const card: CheckpointCard = readCard(dir);

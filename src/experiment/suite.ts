@@ -9,7 +9,8 @@
  *   DIR/plots/*.svg        loss vs step, loss vs forward passes, accuracy vs wall time, memory
  *
  * A run counts as finished when its summary.json exists; `resume` skips finished runs and continues
- * interrupted ones from their checkpoints.
+ * interrupted ones from their checkpoints. It runs the suite as given, which may extend the saved
+ * suite.json but not change or drop a started run (suiteResume.ts).
  *
  * Plug-ins: `base.plugins` and a run entry's own `plugins` (relative to the suite file) are imported
  * before the plan is checked; an entry's list replaces base's for that entry's runs, like any key.
@@ -25,13 +26,14 @@ import { registeredBackends } from '../kernels/registry.ts';
 import { methodAdapter, registeredMethods } from './method.ts';
 import type { NameRegistries } from './config.ts';
 import { prepareFreshDir, timestampedDir } from './outDir.ts';
-import { loadPlugins, pluginBaseDir, resolvePluginPaths } from './plugins.ts';
+import { loadPlugins, pluginBaseDir, portablePluginPaths, resolvePluginPaths } from './plugins.ts';
 import { renderPlots } from './plots.ts';
 import type { SuiteProgress } from './progress.ts';
 import { renderReport } from './report.ts';
 import { readMetrics, thinCurve, type RunResultEntry, type SuiteResults } from './results.ts';
 import { describeOutcome, FILES, runExperiment, type RunSummary } from './runner.ts';
 import { parseSuite, planSuite, type PlannedRun, type SuiteFile } from './suiteConfig.ts';
+import { reconcileSuitePlans, type SuiteChange } from './suiteResume.ts';
 import { checkTaskOptions, registeredTasks } from './workload.ts';
 
 export interface SuiteOptions {
@@ -39,7 +41,10 @@ export interface SuiteOptions {
   out?: string;
   /** write into the suite file's `out` (its committed results), replacing them; with resume, continue there. */
   updateResults?: boolean;
+  /** continue the suite in its folder: the suite given here, reconciled with the saved suite.json (suiteResume.ts). */
   resume?: boolean;
+  /** the suite file's path, for messages. */
+  file?: string;
   force?: boolean;
   progress?: SuiteProgress;
 }
@@ -51,6 +56,8 @@ export interface SuiteOutcome {
   plotPaths: string[];
   ran: number;
   skipped: number;
+  /** on resume: the runs the suite file added to, and dropped from, the saved suite.json. */
+  change: SuiteChange;
 }
 
 export function readSuiteFile(path: string): SuiteFile {
@@ -61,13 +68,17 @@ export function readSuiteFile(path: string): SuiteFile {
   } catch (error) {
     throw new FormatError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
-  const suite = parseSuite(json, path);
   // relative plug-in paths belong to the suite file, wherever it is run from
-  const anchored = <T extends Record<string, unknown>>(layer: T): T => {
+  return withPluginPaths(parseSuite(json, path), (plugins) => resolvePluginPaths(plugins, pluginBaseDir(path)));
+}
+
+/** The suite with every layer's `plugins` list mapped by `map`. */
+function withPluginPaths(suite: SuiteFile, map: (plugins: string[]) => string[]): SuiteFile {
+  const mapped = <T extends Record<string, unknown>>(layer: T): T => {
     const plugins = pluginList(layer);
-    return plugins ? { ...layer, plugins: resolvePluginPaths(plugins, pluginBaseDir(path)) } : layer;
+    return plugins ? { ...layer, plugins: map(plugins) } : layer;
   };
-  return { ...suite, base: anchored(suite.base), runs: suite.runs.map(anchored) };
+  return { ...suite, base: mapped(suite.base), runs: suite.runs.map(mapped) };
 }
 
 /** A layer's `plugins` when it is a list of paths; anything else is left to the plan's checks, which name the field. */
@@ -116,7 +127,8 @@ export function collectResults(suite: SuiteFile, plan: readonly PlannedRun[]): S
 
 /** Writes results.json, report.md and plots/ for `results` into `dir`. */
 export async function writeSuiteOutputs(dir: string, results: SuiteResults): Promise<{ reportPath: string; plotPaths: string[] }> {
-  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+  const runs = results.runs.map((run) => ({ ...run, config: { ...run.config, plugins: portablePluginPaths(run.config.plugins, dir) } }));
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ ...results, runs }, null, 1)}\n`);
   const plotsDir = join(dir, 'plots');
   mkdirSync(plotsDir, { recursive: true });
   const plots = await renderPlots(results);
@@ -150,20 +162,24 @@ export function suiteOutDir(suite: SuiteFile, options: Pick<SuiteOptions, 'out' 
 export async function runSuite(suiteInput: SuiteFile, options: SuiteOptions = {}): Promise<SuiteOutcome> {
   let suite = suiteInput;
   let dir: string;
+  let change: SuiteChange = { added: [], dropped: [] };
   if (options.resume) {
     dir = suiteOutDir(suite, options);
     const saved = join(dir, 'suite.json');
     if (!existsSync(saved)) throw new ConfigError(`--resume: ${dir} has no suite.json; it is not a zolo suite folder`);
-    suite = parseSuite(JSON.parse(readFileSync(saved, 'utf8')), saved);
+    const savedSuite = readSuiteFile(saved);
+    await loadSuitePlugins(savedSuite);
     await loadSuitePlugins(suite);
+    change = reconcileSuitePlans(planSuite(savedSuite, dir, knownNames()), planSuite(suite, dir, knownNames()), options.file ?? 'the suite file');
   } else {
     dir = suiteOutDir(suite, options);
     await loadSuitePlugins(suite);
     // validate everything before touching the folder
     planSuite(suite, dir, knownNames());
     prepareFreshDir(dir, (options.force ?? false) || (options.updateResults ?? false), 'suite');
-    writeFileSync(join(dir, 'suite.json'), `${JSON.stringify(suite, null, 2)}\n`);
   }
+  const portable = withPluginPaths(suite, (plugins) => portablePluginPaths(plugins, dir));
+  writeFileSync(join(dir, 'suite.json'), `${JSON.stringify(portable, null, 2)}\n`);
   const plan = planSuite(suite, dir, knownNames());
   const finished = (run: PlannedRun): boolean => existsSync(join(run.config.out!, FILES.summary));
   const progress = options.progress;
@@ -183,5 +199,5 @@ export async function runSuite(suiteInput: SuiteFile, options: SuiteOptions = {}
   progress?.stopSuite();
   const results = collectResults(suite, plan);
   const { reportPath, plotPaths } = await writeSuiteOutputs(dir, results);
-  return { dir, results, reportPath, plotPaths, ran, skipped };
+  return { dir, results, reportPath, plotPaths, ran, skipped, change };
 }

@@ -10,13 +10,15 @@
  *   the moments by magnitude and keeps the counter) — and the lr re-warms linearly over
  *   `rewarmupSteps` after each restart (ReLoRA's "jagged" schedule). No full-rank warm start,
  *   matching the paper's "ReLoRA (no full-rank warmup)" row in Table 2.
- * The merge is computed by running the adapter's own forward on the identity (ΔWᵀ = adapter(I, 0)),
- * so it holds for any layout of the adapter (F stores q and v of the fused qkv projection stacked).
+ * The merge is computed by running the adapter's own forward on the identity (ΔWᵀ = adapter(I, 0),
+ * src/nn/adapters/merge.ts), so it holds for any layout of the adapter (q and v slices of a fused
+ * projection stacked).
  */
 import seedrandom from 'seedrandom';
 import { ConfigError, assertPositiveInteger } from '../errors.ts';
-import { type AdaptableModel, attachAdapters, type AttachedAdapters } from '../nn/adapters/attach.ts';
+import { type AdaptableModel, attachAdapters, type AttachedAdapters, ATTENTION_MLP_TARGET } from '../nn/adapters/attach.ts';
 import { LORA_DEFAULTS, type LoraAdapter, type LoraOptions } from '../nn/adapters/lora.ts';
+import { additiveDeltaTransposed, addTransposedInPlace } from '../nn/adapters/merge.ts';
 import type { OutputAdapter } from '../nn/linear.ts';
 import type { Param } from '../tensor/params.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
@@ -25,8 +27,8 @@ import { type GradientSource, gradientFor, type OptimizerState, type ParamOptimi
 import type { UpdateRule } from './rule.ts';
 import { RuleOptimizer, type RuleOptimizerOptions } from './ruleOptimizer.ts';
 
-/** LoRA on every attention and MLP Linear, as GaLore's comparisons apply both to the same modules. */
-export const LORA_BASELINE_TARGETS = ['attn.qkv', 'attn.proj', 'mlp.fc1', 'mlp.fc2'] as const;
+/** LoRA on every attention and MLP Linear (by weight group, in any architecture), as GaLore's comparisons apply both to the same modules. */
+export const LORA_BASELINE_TARGETS = [ATTENTION_MLP_TARGET] as const;
 
 export interface ReLoraSettings {
   /** K: merge and restart every K optimizer steps. */
@@ -140,16 +142,9 @@ export class LoraOptimizer implements ParamOptimizer {
   async mergeAdapters(): Promise<void> {
     for (const { adapter, branch, weight } of this.branches) {
       const [outFeatures, inFeatures] = weight.tensor.shape as [number, number];
-      const deltaTensor = this.engine.scope(() => {
-        const identity = this.engine.zeros([inFeatures, inFeatures], 'workspace');
-        for (let i = 0; i < inFeatures; i++) this.engine.backend.write(identity.buffer, Float32Array.of(1), i * inFeatures + i);
-        const zero = this.engine.zeros([inFeatures, outFeatures], 'workspace');
-        return branch(identity, zero); // [in, out]
-      });
-      const deltaT = await deltaTensor.read();
-      (deltaTensor.base ?? deltaTensor).dispose();
+      const deltaT = await additiveDeltaTransposed(this.engine, branch, inFeatures, outFeatures);
       const w = await weight.tensor.read();
-      for (let o = 0; o < outFeatures; o++) for (let i = 0; i < inFeatures; i++) w[o * inFeatures + i]! += deltaT[i * outFeatures + o]!;
+      addTransposedInPlace(w, deltaT, outFeatures, inFeatures);
       this.engine.backend.write(weight.tensor.buffer, w);
       this.reinitialize(adapter, inFeatures);
     }

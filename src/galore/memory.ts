@@ -14,6 +14,7 @@
  */
 import { ConfigError, assertOneOf } from '../errors.ts';
 import { type TransformerConfig, presetConfig } from '../nn/config.ts';
+import { targetsLinear } from '../nn/adapters/attach.ts';
 import { LORA_DEFAULTS } from '../nn/adapters/lora.ts';
 import type { ParamGroup } from '../tensor/params.ts';
 import { defaultGaLoreRank, GALORE_DEFAULTS } from './defaults.ts';
@@ -153,10 +154,6 @@ function loraElements(lin: LinearShape, rank: number): { trainable: number; cons
   return { trainable: rank * lin.in + rank * lin.out, constant: 0 };
 }
 
-function matchesSite(path: string, target: string): boolean {
-  return path === target || path.endsWith(`.${target}`);
-}
-
 /** GaLore targets by the default rule (attention + MLP matrices; galore.md §2.8). */
 function isGaLoreTarget(param: ParamShape): boolean {
   return param.shape.length === 2 && (param.group === 'attention' || param.group === 'mlp');
@@ -180,7 +177,7 @@ export function estimateMemory(architecture: Architecture, method: string, optio
     const targets = options.loraTargets ?? LORA_BASELINE_TARGETS;
     const loraRank = options.loraRank ?? LORA_DEFAULTS.rank;
     for (const lin of architecture.linears) {
-      if (!targets.some((t) => matchesSite(lin.name, t))) continue;
+      if (!targets.some((t) => targetsLinear(t, lin.name, lin.group))) continue;
       const { trainable, constant } = loraElements(lin, loraRank);
       adapterElements += trainable;
       adapterConstants += constant;

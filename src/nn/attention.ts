@@ -11,8 +11,11 @@ import type { Tensor } from '../tensor/tensor.ts';
 import type { TransformerConfig } from './config.ts';
 import * as F from './functional.ts';
 import type { InitStreams } from './init.ts';
-import { Linear } from './linear.ts';
+import { type FusedParts, Linear } from './linear.ts';
 import { releaseUnlessTaped } from './tape.ts';
+
+/** qkv's output slices; LoRA on the whole of it adapts q and v (MeZO App. E.5: LoRA on the query and value projections). */
+const QKV_PARTS: FusedParts = { names: ['q', 'k', 'v'], wholeTarget: ['q', 'v'] };
 
 const splitCache = new Map<string, readonly [Int32Array, Int32Array, Int32Array]>();
 
@@ -45,7 +48,7 @@ export class SelfAttention {
   constructor(store: ParamStore, readonly name: string, config: TransformerConfig, init: InitStreams, readonly causal: boolean) {
     const d = config.dModel;
     this.heads = config.heads;
-    this.qkv = Linear.create(store, `${name}.qkv`, 'attention', d, 3 * d, init, config.initStd);
+    this.qkv = Linear.create(store, `${name}.qkv`, 'attention', d, 3 * d, init, config.initStd, true, QKV_PARTS);
     this.proj = Linear.create(store, `${name}.proj`, 'attention', d, d, init, config.initStd);
   }
 

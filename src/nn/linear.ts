@@ -7,6 +7,8 @@
  *   inputAdapters  x ← a(x), in order, before the base product (AdaZeta's input adapters on Llama);
  *   outputAdapters y ← a(x, y), in order, after the base product, x being the (adapted) input
  *                  (LoRA: y + s·B(A(x)); Houlsby/AdaZeta output adapter: A(y)).
+ * A fused projection (zolo's attn.qkv, GPT-2's c_attn) declares the equal-width slices of its
+ * output (`parts`), so adapter targets can name one slice ('attn.c_attn.q').
  */
 import type { Param, ParamGroup, ParamStore } from '../tensor/params.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -15,7 +17,22 @@ import type { InitStreams } from './init.ts';
 import { releaseUnlessTaped } from './tape.ts';
 
 export type InputAdapter = (input: Tensor) => Tensor;
-export type OutputAdapter = (input: Tensor, output: Tensor) => Tensor;
+/**
+ * `additive`: the adapter is y + f(x) with f linear in x (LoRA), so it folds into the weight,
+ * W ← W + f(I)ᵀ (adapters/merge.ts); adapters without it (AdaZeta's, nonlinear) cannot be merged.
+ */
+export type OutputAdapter = ((input: Tensor, output: Tensor) => Tensor) & { readonly additive?: true };
+
+/** The output of a fused projection as equal-width named slices, e.g. q | k | v. */
+export interface FusedParts {
+  /** slice names in output order */
+  readonly names: readonly string[];
+  /**
+   * the slices a LoRA target naming the whole Linear adapts (zolo's attn.qkv: q and v, MeZO's
+   * setting); null adapts the whole output with one adapter, as PEFT does for GPT-2's c_attn.
+   */
+  readonly wholeTarget: readonly string[] | null;
+}
 
 export class Linear {
   readonly inputAdapters: InputAdapter[] = [];
@@ -26,16 +43,18 @@ export class Linear {
     readonly name: string,
     readonly weight: Param,
     readonly bias: Param | null,
+    /** the named output slices of a fused projection; null for a plain one */
+    readonly parts: FusedParts | null = null,
   ) {}
 
   /** Registers `${name}.weight` [out, in] ~ N(0, std²) and `${name}.bias` [out] = 0. */
   static create(
     store: ParamStore, name: string, group: ParamGroup, inFeatures: number, outFeatures: number,
-    init: InitStreams, std: number, withBias = true,
+    init: InitStreams, std: number, withBias = true, parts: FusedParts | null = null,
   ): Linear {
     const weight = store.add(`${name}.weight`, group, [outFeatures, inFeatures], init.normal(std)(outFeatures * inFeatures));
     const bias = withBias ? store.add(`${name}.bias`, group, [outFeatures], init.constant(0)(outFeatures)) : null;
-    return new Linear(name, weight, bias);
+    return new Linear(name, weight, bias, parts);
   }
 
   get inFeatures(): number {

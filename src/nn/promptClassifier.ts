@@ -9,7 +9,7 @@ import { ConfigError } from '../errors.ts';
 import type { ParamStore } from '../tensor/params.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
 import type { ClassificationBatch, TokenBatch } from './batch.ts';
-import type { CausalLm } from './causalLm.ts';
+import type { LanguageModel } from './languageModel.ts';
 import type { TransformerConfig } from './config.ts';
 import * as F from './functional.ts';
 import type { Linear } from './linear.ts';
@@ -49,7 +49,7 @@ export function promptClassLogits(lm: PromptableLm, batch: TokenBatch, labelToke
 }
 
 /** The LM plus label words, seen as a classifier (same Model interface as EncoderClassifier). */
-export class PromptClassifier<L extends PromptableLm = CausalLm> implements Model<ClassificationBatch> {
+export class PromptClassifier<L extends PromptableLm = LanguageModel> implements Model<ClassificationBatch> {
   readonly kind = 'prompt-classifier' as const;
 
   constructor(readonly lm: L, readonly labelTokenIds: Int32Array) {}

@@ -6,12 +6,13 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { register as registerConfig } from '../../src/cli/config.ts';
 import { register as registerRun } from '../../src/cli/run.ts';
 import { register as registerSuite } from '../../src/cli/suite.ts';
 import { registeredMethods } from '../../src/experiment/method.ts';
+import { readRunConfig } from '../../src/experiment/runner.ts';
 import { captureCommand } from './captureCommand.ts';
 
 const FIXTURE = resolve('test/fixtures/plugins/rademacherForward.ts');
@@ -28,8 +29,10 @@ describe('plug-ins from the command line', () => {
     expect(printed).toContain(out);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ method: 'rademacher-forward', steps: 4 });
-    // the saved config names the module by absolute path, so a resume finds it from any folder
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).plugins).toEqual([FIXTURE]);
+    // the saved config names the module relative to the run folder: no machine path, and a resume
+    // from any working directory finds it
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).plugins).toEqual([relative(out, FIXTURE)]);
+    expect(readRunConfig(out).plugins).toEqual([FIXTURE]);
   });
 
   it('a missing --plugin module is refused before any folder is made, naming the path', async () => {

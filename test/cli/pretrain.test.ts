@@ -11,6 +11,9 @@ import { CpuBackend } from '../../src/kernels/index.ts';
 import { createModel } from '../../src/nn/index.ts';
 import { readSafetensors } from '../../src/nn/safetensors.ts';
 import { Engine } from '../../src/tensor/index.ts';
+import '../../src/experiment/builtins.ts';
+import { parseRunConfig } from '../../src/experiment/config.ts';
+import { runExperiment } from '../../src/experiment/runner.ts';
 
 const quiet = { start() {}, update() {}, log() {}, stop() {} };
 const tempDir = (): string => mkdtempSync(join(tmpdir(), 'zolo-pt-'));
@@ -25,7 +28,7 @@ function options(out: string, overrides: Partial<PretrainOptions> = {}): Pretrai
 
 describe('zolo pretrain: bad input', () => {
   it('names an unknown preset and the allowed ones', async () => {
-    await expect(pretrain(options(join(tempDir(), 'x'), { model: 'huge' }), quiet)).rejects.toThrow(/model preset must be one of tiny, small, got "huge"/);
+    await expect(pretrain(options(join(tempDir(), 'x'), { model: 'huge' }), quiet)).rejects.toThrow(/model preset must be one of tiny, small, llama-tiny, llama-20m, got "huge"/);
   });
 
   it('rejects a vocabulary that does not fit the preset', async () => {
@@ -60,7 +63,7 @@ describe('zolo pretrain with the low-rank optimizers', () => {
     const optimizerOptions = { lora: { rank: 2 }, relora: { resetEvery: 1000, rewarmupSteps: 1 } };
     const card = await pretrain(options(dir, { optimizer: 'relora', optimizerOptions }), quiet);
     expect((card.training as { optimizerOptions?: unknown }).optimizerOptions).toEqual(optimizerOptions);
-    const initial = createModel(new Engine(new CpuBackend()), { kind: 'causal-lm', preset: 'tiny', overrides: { vocab: card.config.vocab }, seed: 0 });
+    const initial = createModel(new Engine(new CpuBackend()), { kind: 'causal-lm', preset: 'tiny', overrides: { vocab: card.config.vocab as number }, seed: 0 });
     const after = await readSafetensors(join(dir, 'model.safetensors'));
     expect([...after.tensors.keys()].filter((name) => !initial.params.has(name)).length).toBeGreaterThan(0); // the adapters
     expect(after.tensors.get('blocks.0.mlp.fc1.weight')!.data).toEqual(await initial.params.tensor('blocks.0.mlp.fc1.weight').read());
@@ -153,5 +156,30 @@ describe('pretrain → checkpoint directory → predict', () => {
     } finally {
       predictor.dispose();
     }
+  });
+});
+
+describe('llama-tiny: pretrain from scratch → checkpoint → predict, fine-tune, predict', () => {
+  it('writes a LLaMA checkpoint that zolo predict and zolo run read', async () => {
+    const dir = join(tempDir(), 'llama');
+    const card = await pretrain(options(dir, { model: 'llama-tiny', optimizer: 'galore-adamw' }), quiet);
+    expect(card.preset).toBe('llama-tiny');
+    expect(card.config).toMatchObject({ family: 'llama', dModel: 96, layers: 2, vocab: 4096, tiedEmbeddings: false });
+    expect(card.parameters).toBe(1_008_096);
+    const texts = ['Subject: lunch\nsee you at noon'];
+    const base = await loadPredictor(dir, 'cpu');
+    const baseLogits = (await predictTexts(base, texts))[0]!.logits;
+    base.dispose();
+
+    const run = join(tempDir(), 'llama-run');
+    await runExperiment(parseRunConfig({
+      method: 'mezo', backend: 'cpu', task: 'spam', model: dir, steps: 2, batchSize: 2, lr: 1e-2, evalSize: 4, taskOptions: { shots: 2, seq: 32 }, checkpointEvery: 0, out: run,
+    }));
+    expect(readCard(run).config).toMatchObject({ family: 'llama' });
+    const tuned = await loadPredictor(run, 'cpu');
+    const tunedLogits = (await predictTexts(tuned, texts))[0]!.logits;
+    tuned.dispose();
+    expect(tunedLogits).toHaveLength(2);
+    expect(tunedLogits).not.toEqual(baseLogits);
   });
 });

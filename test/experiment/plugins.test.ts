@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureCommand } from '../cli/captureCommand.ts';
@@ -17,7 +17,7 @@ import '../../src/experiment/builtins.ts';
 import { parseRunConfig } from '../../src/experiment/config.ts';
 import { methodAdapter, registeredMethods, registerMethod } from '../../src/experiment/method.ts';
 import { resolveRunConfig, resolveRunConfigWithPlugins } from '../../src/experiment/resolve.ts';
-import { runExperiment } from '../../src/experiment/runner.ts';
+import { readRunConfig, runExperiment } from '../../src/experiment/runner.ts';
 import { registerWorkload } from '../../src/experiment/workload.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { getPart, getPreset, registerPart, registerPreset } from '../../src/zo/index.ts';
@@ -53,7 +53,9 @@ describe('plug-in presets', () => {
     expect(methodAdapter('rademacher-forward').defaultLr).toBe(0.03);
     const header = JSON.parse(readFileSync(join(out, 'zo-log.jsonl'), 'utf8').split('\n')[0]!).header;
     expect(header.method).toBe('rademacher-forward');
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).plugins).toEqual([resolve(PLUGIN)]);
+    // saved relative to the run folder (no machine path), read back absolute
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).plugins).toEqual([relative(out, resolve(PLUGIN))]);
+    expect(readRunConfig(out).plugins).toEqual([resolve(PLUGIN)]);
     expect(header.parts).toMatchObject({ perturbation: 'rademacher', difference: 'oneSided' });
   });
 

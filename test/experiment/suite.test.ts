@@ -7,7 +7,7 @@ import './fixtures/fixtureMethods.ts';
 import { renderPlots } from '../../src/experiment/plots.ts';
 import { groupRows, renderReport } from '../../src/experiment/report.ts';
 import type { SuiteResults } from '../../src/experiment/results.ts';
-import { checkSuite, knownNames, readSuiteFile, runSuite } from '../../src/experiment/suite.ts';
+import { checkSuite, knownNames, loadSuitePlugins, readSuiteFile, runSuite } from '../../src/experiment/suite.ts';
 import { parseSuite, planSuite } from '../../src/experiment/suiteConfig.ts';
 import { ConfigError } from '../../src/errors.ts';
 
@@ -99,6 +99,31 @@ describe('zolo suite', () => {
 
     await expect(runSuite(parseSuite(smallSuite), { out })).rejects.toThrow(/already exists and is not empty/);
   });
+
+  it('resume runs the suite file as it is now: an extended grid joins, a started run may not change or go', async () => {
+    const out = join(root, 'extended');
+    const entry = (lrs: number[]) => ({ ...smallSuite, seeds: [0], runs: [{ label: 'MeZO', method: 'mezo', grid: { lr: lrs } }] });
+    await runSuite(parseSuite(entry([0.01, 0.03])), { out });
+    const finished = join(out, 'runs', 'mezo-lr=0.01-s0', 'summary.json');
+    const mtime = statSync(finished).mtimeMs;
+
+    // the best lr sat on an edge: the grid grows by one value, the finished runs stay as they are
+    const grown = await runSuite(parseSuite(entry([0.01, 0.03, 0.1])), { out, resume: true, file: 'grid.json' });
+    expect(grown).toMatchObject({ ran: 1, skipped: 2, change: { added: ['mezo-lr=0.1-s0'], dropped: [] } });
+    expect(statSync(finished).mtimeMs).toBe(mtime);
+    expect(grown.results.runs.map((run) => run.id)).toEqual(['mezo-lr=0.01-s0', 'mezo-lr=0.03-s0', 'mezo-lr=0.1-s0']);
+    expect(JSON.parse(readFileSync(join(out, 'suite.json'), 'utf8')).runs[0].grid.lr).toEqual([0.01, 0.03, 0.1]);
+
+    // a started run whose entry now says something else: refused, naming the run and the field
+    const changed = { ...entry([0.01, 0.03, 0.1]), base: { ...smallSuite.base, steps: 40 } };
+    await expect(runSuite(parseSuite(changed), { out, resume: true, file: 'grid.json' })).rejects.toThrow(
+      '--resume: run "mezo-lr=0.01-s0" has started with a different steps than grid.json gives now',
+    );
+    await expect(runSuite(parseSuite(entry([0.01, 0.1])), { out, resume: true, file: 'grid.json' })).rejects.toThrow(
+      '--resume: grid.json no longer has run "mezo-lr=0.03-s0", which has already started',
+    );
+    expect(statSync(finished).mtimeMs).toBe(mtime);
+  });
 });
 
 describe('a suite file with committed results ("out")', () => {
@@ -179,13 +204,24 @@ describe('reports from fixture results', () => {
     for (const plot of plots) assertWellFormedSvg(plot.svg);
     for (const method of methods) expect(plots[4]!.svg).toContain(`>${method}<`);
   });
+
+  it('gives every one of more than ten method groups a colour of its own', async () => {
+    const grid = Array.from({ length: 14 }, (_, i) => entry(`MeZO (lr=${i})`, 'mezo', 0, 0.9));
+    const [lossPlot] = await renderPlots({ ...results, runs: grid });
+    const strokes = new Set([...lossPlot!.svg.matchAll(/<path[^>]*stroke="(#[0-9a-f]{6})"/gi)].map((match) => match[1]!.toLowerCase()));
+    expect(strokes.size).toBe(14);
+  });
 });
 
 describe('the committed suites', () => {
-  it('every benchmarks/suites/*.json validates completely (schema, runs, names, method options)', () => {
+  it('every benchmarks/suites/*.json validates completely (schema, runs, names, method options), plug-ins imported', async () => {
     const folder = join(import.meta.dirname, '../../benchmarks/suites');
     const files = readdirSync(folder).filter((name) => name.endsWith('.json'));
-    expect(files).toEqual(expect.arrayContaining(['head-to-head.json', 'mezo.json', 'lozo.json', 'adazeta.json', 'galore.json', 'zo-optimizers.json', 'demo.json']));
-    for (const file of files) expect(checkSuite(readSuiteFile(join(folder, file))).length).toBeGreaterThan(0);
+    expect(files).toEqual(expect.arrayContaining(['fidelity.json', 'mezo.json', 'lozo.json', 'adazeta.json', 'galore.json', 'zo-optimizers.json', 'demo.json']));
+    for (const file of files) {
+      const suite = readSuiteFile(join(folder, file));
+      await loadSuitePlugins(suite);
+      expect(checkSuite(suite).length).toBeGreaterThan(0);
+    }
   });
 });

@@ -227,6 +227,30 @@ describe('LoRA on the fused qkv (q and v slices)', () => {
     }, 13, { terms: 16 });
   });
 
+  test('slice targets on zolo\'s qkv: "attn.qkv.k" adapts k alone; "attn.qkv" whole stays q and v; "attention+mlp" is every projection', () => {
+    const kOnly = model();
+    const [adapter] = attachAdapters(kOnly, { ...MEZO_LORA_ADAPTERS, targets: ['attn.qkv.k'] }, 4).adapters as LoraAdapter[];
+    expect(adapter!.a.tensor.shape).toEqual([1, 8, 128]);
+    kOnly.engine.backend.write(adapter!.bT.tensor.buffer, normals(mulberry(3), adapter!.bT.tensor.size, 0.1));
+    const linear = kOnly.linears().get('blocks.0.attn.qkv')!;
+    const input = kOnly.engine.fromArray(normals(mulberry(8), 2 * 128), [2, 128], 'activation');
+    const adapted = linear.forward(input).readSync();
+    const saved = linear.outputAdapters.splice(0);
+    const plain = linear.forward(input).readSync();
+    linear.outputAdapters.push(...saved);
+    for (let row = 0; row < 2; row++) {
+      for (let col = 0; col < 384; col++) {
+        const inK = col >= 128 && col < 256;
+        if (inK) expect(adapted[row * 384 + col]).not.toBe(plain[row * 384 + col]);
+        else expect(adapted[row * 384 + col]).toBe(plain[row * 384 + col]);
+      }
+    }
+    expect((attachAdapters(model(), MEZO_LORA_ADAPTERS, 4).adapters[0] as LoraAdapter).a.tensor.shape).toEqual([2, 8, 128]);
+    expect(attachAdapters(model(), { ...MEZO_LORA_ADAPTERS, targets: ['attention+mlp'] }, 4).sites).toEqual(
+      [0, 1].flatMap((i) => ['attn.qkv', 'attn.proj', 'mlp.fc1', 'mlp.fc2'].map((p) => `blocks.${i}.${p}`)),
+    );
+  });
+
   test('bad LoRA settings are ConfigErrors', () => {
     expect(() => attachAdapters(model(), { ...MEZO_LORA_ADAPTERS, rank: 0 }, 1)).toThrow(/blocks\.0\.attn\.qkv\.lora: rank must be a positive integer, got 0/);
     expect(() => attachAdapters(model(), { ...MEZO_LORA_ADAPTERS, alpha: -1 }, 1)).toThrow(/alpha must be a positive finite number, got -1/);

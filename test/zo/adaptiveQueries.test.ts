@@ -100,7 +100,7 @@ describe("AdaZeta's adaptive query schedule (spec §1.4, §3.17–19)", () => {
     expect(adazeta.parts.difference.name).toBe('central');
     expect(adazeta.options).toMatchObject({ lr: 3e-2, eps: 1e-3, weightDecay: 0.01, queryScale: 0.85, queryTarget: 20, maxQueries: 15, totalEpochs: 160 });
     const lora = createEstimator('mezo-lora');
-    expect(lora.options).toMatchObject({ lr: 3e-3, eps: 1e-2, weightDecay: 0, queries: 1 });
+    expect(lora.options).toMatchObject({ lr: 1e-3, eps: 1e-2, weightDecay: 0, queries: 1 });
     expect(getPreset('mezo-lora').parts.schedule).toBe('fixed');
     // the fixed-q ablation swaps the schedule part by name
     expect(createEstimator('adazeta', { schedule: 'fixed', queries: 4 }).options.queries).toBe(4);

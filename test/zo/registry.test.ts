@@ -80,8 +80,8 @@ describe('option names: one namespace per composition', () => {
 
   it('each part sees its own options and the common ones only', () => {
     const estimator = createEstimator('lozo-m', { beta: 0.8 });
-    expect(estimator.partOptions.optimizer).toEqual({ lr: 1e-4, eps: 1e-3, weightDecay: 0, beta: 0.8 });
-    expect(estimator.partOptions.perturbation).toEqual({ lr: 1e-4, eps: 1e-3, weightDecay: 0, rank: 2, interval: 50 });
-    expect(estimator.partOptions.schedule).toEqual({ lr: 1e-4, eps: 1e-3, weightDecay: 0, queries: 1 });
+    expect(estimator.partOptions.optimizer).toEqual({ lr: 3e-5, eps: 1e-3, weightDecay: 0, beta: 0.8 });
+    expect(estimator.partOptions.perturbation).toEqual({ lr: 3e-5, eps: 1e-3, weightDecay: 0, rank: 2, interval: 50 });
+    expect(estimator.partOptions.schedule).toEqual({ lr: 3e-5, eps: 1e-3, weightDecay: 0, queries: 1 });
   });
 });

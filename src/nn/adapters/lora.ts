@@ -4,13 +4,15 @@
  * so the model's output is unchanged at initialisation. Defaults r = 8, α = 16 on the query and
  * value projections (MeZO App. E.5; zo-estimators.md §1.3).
  *
- * zolo fuses q, k, v into one Linear `attn.qkv` with output columns (q | k | v). LoRA goes on the q
- * and v thirds only — the paper's targets and parameter count (2·r·(d + d) per layer), not the
- * whole fused output (which would also adapt k). The two factors are stored stacked: A [2, r, d]
- * (A_q, A_v) and Bᵀ [2, r, d] (B_qᵀ, B_vᵀ). Each forward builds the [2r, 3d] block matrix
- * M = mask ⊙ Bᵀ (B_qᵀ in the q columns, B_vᵀ in the v columns, zeros for k) with one broadcast
- * multiply by a constant 0/1 mask, then Δy = (x·Aᵀ)·M — plain differentiable ops, so it runs on any
- * backend and under the tape. Any other Linear gets ordinary LoRA on its whole output.
+ * Fused projections declare their output slices (Linear.parts: zolo's attn.qkv and GPT-2's c_attn
+ * are q | k | v). A target naming one slice ('attn.c_attn.q') adapts that slice only; a target
+ * naming the whole fused Linear adapts the slices it declares as `wholeTarget` (zolo's attn.qkv: q
+ * and v — the paper's targets and parameter count, 2·r·(d + d) per layer, not k) or, with none,
+ * the whole output as one adapter. The factors of the adapted slices are stored stacked: A
+ * [parts, r, in] and Bᵀ [parts, r, width]. Each forward builds the [parts·r, slices·width] block
+ * matrix M = mask ⊙ Bᵀ (part j's Bᵀ in the columns of its slice, zeros elsewhere) with one
+ * broadcast multiply by a constant 0/1 mask, then Δy = (x·Aᵀ)·M — plain differentiable ops, so it
+ * runs on any backend and under the tape.
  */
 import seedrandom from 'seedrandom';
 import { ConfigError } from '../../errors.ts';
@@ -18,7 +20,7 @@ import type { Param, ParamStore } from '../../tensor/params.ts';
 import type { MemoryCategory } from '../../tensor/ledger.ts';
 import type { Engine, Tensor } from '../../tensor/tensor.ts';
 import * as F from '../functional.ts';
-import type { Linear } from '../linear.ts';
+import type { Linear, OutputAdapter } from '../linear.ts';
 
 export interface LoraOptions {
   /** module-path suffixes of the Linears to adapt */
@@ -32,10 +34,6 @@ export interface LoraOptions {
 /** r = 8, α = 16 on q and v: MeZO's LoRA setting (arXiv:2305.17333 App. E.5 [P]; run.py defaults [C]). */
 export const LORA_DEFAULTS: LoraOptions = { targets: ['attn.qkv'], rank: 8, alpha: 16 };
 
-/** Fused projections whose output is (q | k | v): LoRA touches the q and v thirds. */
-const FUSED_QKV_SUFFIX = 'qkv';
-const QKV_ADAPTED_PARTS = [0, 2] as const;
-
 export interface LoraAdapter {
   readonly site: string;
   /** [parts, r, in] */
@@ -46,17 +44,34 @@ export interface LoraAdapter {
   readonly params: readonly Param[];
 }
 
-/** Registers `${linear.name}.lora.{A,B}` (group 'adapter') and pushes the LoRA branch onto its output adapters. */
-export function attachLora(store: ParamStore, linear: Linear, options: LoraOptions, seed: number): LoraAdapter {
+/**
+ * The output slices of `linear` and the indices of the adapted ones: the named part targets, else
+ * the Linear's `wholeTarget` slices, else its whole output as one slice.
+ */
+function adaptedSlices(linear: Linear, partNames: readonly string[] | null): { slices: number; parts: number[] } {
+  const names = partNames ?? linear.parts?.wholeTarget ?? null;
+  if (!names) return { slices: 1, parts: [0] };
+  const all = linear.parts?.names ?? [];
+  const unknown = names.filter((part) => !all.includes(part));
+  if (unknown.length > 0) {
+    throw new ConfigError(`${linear.name}: LoRA part ${JSON.stringify(unknown[0])} is not one of its output slices (${all.length > 0 ? all.join(', ') : 'none: not a fused projection'})`);
+  }
+  return { slices: all.length, parts: all.flatMap((part, i) => (names.includes(part) ? [i] : [])) };
+}
+
+/**
+ * Registers `${linear.name}.lora.{A,B}` (group 'adapter') and pushes the LoRA branch onto its output
+ * adapters. `partNames` (slices of a fused Linear, e.g. ['q', 'v']) restricts it to those slices.
+ */
+export function attachLora(store: ParamStore, linear: Linear, options: LoraOptions, seed: number, partNames: readonly string[] | null = null): LoraAdapter {
   const name = `${linear.name}.lora`;
   const { rank, alpha } = options;
   if (!Number.isInteger(rank) || rank < 1) throw new ConfigError(`${name}: rank must be a positive integer, got ${rank}`);
   if (!(Number.isFinite(alpha) && alpha > 0)) throw new ConfigError(`${name}: alpha must be a positive finite number, got ${alpha}`);
   const inFeatures = linear.inFeatures;
-  const fused = linear.name.endsWith(FUSED_QKV_SUFFIX);
-  const slices = fused ? 3 : 1;
-  const parts: readonly number[] = fused ? QKV_ADAPTED_PARTS : [0];
-  if (linear.outFeatures % slices !== 0) throw new ConfigError(`${name}: fused output of ${linear.outFeatures} features is not divisible into q, k, v`);
+  const { slices, parts } = adaptedSlices(linear, partNames);
+  const fused = slices > 1;
+  if (linear.outFeatures % slices !== 0) throw new ConfigError(`${name}: fused output of ${linear.outFeatures} features is not divisible into ${slices} equal slices`);
   const width = linear.outFeatures / slices;
   if (rank > Math.min(inFeatures, width)) throw new ConfigError(`${name}: rank ${rank} exceeds min(in, out) = ${Math.min(inFeatures, width)}`);
 
@@ -70,7 +85,11 @@ export function attachLora(store: ParamStore, linear: Linear, options: LoraOptio
   // Constant 0/1 placement [parts, r, slices, width]: part j's Bᵀ goes to output slice parts[j]. Frozen
   // data, so charged to 'weights' (scopes never free it); 'adapter' then counts exactly the LoRA factors.
   const mask = fused ? placementMask(store.engine, parts, rank, slices, width, 'weights') : null;
-  linear.outputAdapters.push((input, output) => loraForward(input, output, a.tensor, bT.tensor, mask, adapter.scale));
+  const branch: OutputAdapter = Object.assign(
+    (input: Tensor, output: Tensor) => loraForward(input, output, a.tensor, bT.tensor, mask, adapter.scale),
+    { additive: true as const },
+  );
+  linear.outputAdapters.push(branch);
   return adapter;
 }
 

@@ -9,7 +9,7 @@ import { ConfigError } from '../../errors.ts';
 import { type ParamGroup, ParamStore } from '../../tensor/params.ts';
 import type { Engine, Tensor } from '../../tensor/tensor.ts';
 import { type LanguageModelBatch, type TokenBatch, checkTokenBatch } from '../batch.ts';
-import { Linear } from '../linear.ts';
+import { type FusedParts, Linear } from '../linear.ts';
 import { lmLogits, lmLoss, lmLossTensor } from '../lmObjective.ts';
 import type { Model } from '../model.ts';
 import type { DecoderConfig, DecoderFamily } from './config.ts';
@@ -31,6 +31,8 @@ export interface Architecture {
    * what LoRA, GaLore and tensor-train adapters target. Each has `.weight` [out, in] and maybe `.bias`.
    */
   readonly projections: readonly string[];
+  /** projections whose output is fused slices (GPT-2's c_attn: q | k | v), which adapter targets can name one by one. */
+  readonly fusedParts?: Readonly<Record<string, FusedParts>>;
   blockPrefix(layer: number): string;
   /** the token embedding [vocab, d], which is also the output matrix when the head is tied. */
   readonly tokenEmbedding: string;
@@ -68,7 +70,7 @@ export abstract class DecoderLm implements Model<LanguageModelBatch> {
       for (const projection of architecture.projections) {
         const path = `${architecture.blockPrefix(layer)}.${projection}`;
         const bias = this.params.has(`${path}.bias`) ? this.params.get(`${path}.bias`) : null;
-        this.modules.set(path, new Linear(path, this.params.get(`${path}.weight`), bias));
+        this.modules.set(path, new Linear(path, this.params.get(`${path}.weight`), bias, architecture.fusedParts?.[projection] ?? null));
       }
     }
   }

@@ -11,12 +11,18 @@
 import type { Engine, Tensor } from '../../tensor/tensor.ts';
 import type { TokenBatch } from '../batch.ts';
 import * as F from '../functional.ts';
+import type { FusedParts } from '../linear.ts';
 import { activeTape } from '../tape.ts';
 import { causalAttention, splitHeads } from './attention.ts';
 import type { DecoderConfig } from './config.ts';
 import { type Architecture, DecoderLm, type ParamSpec, positionIds } from './decoderLm.ts';
 
 const PROJECTIONS = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const;
+/**
+ * c_attn's output is q | k | v: LoRA can target 'attn.c_attn.q' and 'attn.c_attn.v' (the usual q/v
+ * recipe); a target naming all of 'attn.c_attn' adapts its whole output with one adapter, as PEFT does.
+ */
+const FUSED_PARTS: Readonly<Record<string, FusedParts>> = { 'attn.c_attn': { names: ['q', 'k', 'v'], wholeTarget: null } };
 
 export class Gpt2 extends DecoderLm {
   protected finalHidden(batch: TokenBatch): Tensor {
@@ -53,6 +59,7 @@ export class Gpt2 extends DecoderLm {
 export const gpt2: Architecture = {
   family: 'gpt2',
   projections: PROJECTIONS,
+  fusedParts: FUSED_PARTS,
   tokenEmbedding: 'transformer.wte.weight',
   blockPrefix: (layer) => `transformer.h.${layer}`,
   parameters(config: DecoderConfig): ParamSpec[] {

@@ -12,3 +12,5 @@ export { type Architecture, DecoderLm, type ParamSpec } from './decoderLm.ts';
 export { Gpt2 } from './gpt2.ts';
 export { Llama } from './llama.ts';
 export { Opt } from './opt.ts';
+export * from './presets.ts';
+export { randomDecoderValues } from './init.ts';

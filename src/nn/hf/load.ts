@@ -6,7 +6,7 @@
  * Tensors the model does not use (GPT-2's attention-mask buffers, a tied lm_head saved anyway)
  * are ignored.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, FormatError } from '../../errors.ts';
@@ -20,9 +20,20 @@ import { readHfTensors } from './weights.ts';
 
 export const CONFIG_FILE = 'config.json';
 
-/** True when `path` is a folder holding a Hugging Face config.json. */
+/**
+ * True when `path` is a folder holding a Hugging Face config.json: one that names a `model_type`
+ * (a zolo run folder's config.json, the run config, does not). An unreadable config.json counts,
+ * so that loading it reports the problem.
+ */
 export function isHfModelDir(path: string): boolean {
-  return existsSync(join(path, CONFIG_FILE));
+  const file = join(path, CONFIG_FILE);
+  if (!existsSync(file)) return false;
+  try {
+    const json: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return typeof json === 'object' && json !== null && 'model_type' in json;
+  } catch {
+    return true;
+  }
 }
 
 export async function readHfConfig(dir: string): Promise<DecoderConfig> {

@@ -6,12 +6,15 @@
  *   config.json         the source folder's, with "dtype"/"torch_dtype" set to float32
  *   tokenizer.json, tokenizer_config.json, special_tokens_map.json, generation_config.json
  *                       copied from the source folder when present.
- * Adapter parameters (LoRA, tensor-train) have no place in that layout: a model carrying them is
- * refused rather than saved without them.
+ * Adapter parameters have no place in that layout: LoRA adapters are merged into the weights they
+ * adapt (W + (α/r)·B·A, adapters/merge.ts; the model itself keeps its adapters), and a model carrying
+ * adapters that cannot be merged (AdaZeta's tensor-train adapters) is refused rather than saved
+ * without them.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../errors.ts';
+import { canMergeAdapters, mergedWeights } from '../adapters/merge.ts';
 import type { DecoderLm } from '../architectures/decoderLm.ts';
 import { type SafetensorsEntry, writeSafetensors } from '../safetensors.ts';
 import { CONFIG_FILE, transpose } from './load.ts';
@@ -28,10 +31,10 @@ export interface SaveHfOptions {
 }
 
 export async function saveHfModel(model: DecoderLm, outDir: string, options: SaveHfOptions): Promise<void> {
-  const adapters = model.params.all().filter((param) => param.group === 'adapter');
-  if (adapters.length > 0) {
+  if (!canMergeAdapters(model)) {
+    const adapters = model.params.all().filter((param) => param.group === 'adapter');
     throw new ConfigError(
-      `saveHfModel: the model carries ${adapters.length} adapter parameters (${adapters[0]!.name}, …) that the Hugging Face layout has no place for; merge or drop the adapters first`,
+      `saveHfModel: the model carries ${adapters.length} adapter parameters (${adapters[0]?.name ?? 'input adapters'}, …) that cannot be merged into its weights and that the Hugging Face layout has no place for; drop the adapters first`,
     );
   }
   if (!options.overwrite && (existsSync(join(outDir, WEIGHTS_FILE)) || existsSync(join(outDir, WEIGHTS_INDEX_FILE)))) {
@@ -41,9 +44,10 @@ export async function saveHfModel(model: DecoderLm, outDir: string, options: Sav
   if (!existsSync(sourceConfig)) throw new ConfigError(`saveHfModel: sourceDir ${options.sourceDir} has no ${CONFIG_FILE}`);
   mkdirSync(outDir, { recursive: true });
 
+  const values = await mergedWeights(model);
   const entries: [string, SafetensorsEntry][] = [];
   for (const spec of model.architecture.parameters(model.config)) {
-    const data = await model.params.tensor(spec.name).read();
+    const data = values.get(spec.name)!;
     entries.push(spec.transposedInFile
       ? [spec.name, { shape: [spec.shape[1]!, spec.shape[0]!], data: transpose(data, spec.shape[0]!, spec.shape[1]!) }]
       : [spec.name, { shape: [...spec.shape], data }]);

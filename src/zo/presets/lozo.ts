@@ -33,7 +33,7 @@ export const lozoMomentum: Preset = {
   parts: { perturbation: 'lowRank', schedule: 'fixed', difference: 'central', optimizer: 'lowRankMomentum' },
   defaults: {
     ...lowRankDefaults,
-    lr: { value: 1e-4, source: 'learns the e-mail task in 1,000 forward passes (benchmarks/suites/demo.json); LOZO README grid {1e-6, 1e-7} (OPT-13B) [C]' },
+    lr: { value: 3e-5, source: 'chosen on validation by benchmarks/suites/fidelity-lr.json; LOZO README grid {1e-6, 1e-7} (OPT-13B) [C]' },
     beta: { value: 0.9, source: 'LOZO medium_models/lozo.sh [C]' },
   },
   notes: [lrNote],

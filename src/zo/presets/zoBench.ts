@@ -57,6 +57,6 @@ export const zoAdam: Preset = {
   description: 'ZO-Adam (zo_adam): Adam on ĝ; +2P floats',
   reference,
   parts: { ...base, optimizer: 'adam' },
-  defaults: { lr: { value: 1e-5, source: gridSource('chosen on validation by benchmarks/suites/fidelity-lr.json', '{1e-5…1e-8}') } },
+  defaults: { lr: { value: 3e-4, source: gridSource('chosen on validation by benchmarks/suites/fidelity-lr.json', '{1e-5…1e-8}') } },
   notes: ['forward-gradient (exact JVP) is not implemented: zolo\'s kernels have no forward-mode AD'],
 };

@@ -37,7 +37,7 @@ describe('the SubZero plug-in from the command line', () => {
     await captureCommand(registerRun, ['run', '--plugin', 'examples/subzero/index.js', '--method', 'subzero', ...blobRun, '--steps', '8', '--lr', '0.05', '--out', out]);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ method: 'subzero', family: 'zo', steps: 8 });
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).plugins).toEqual([PLUGIN]);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).plugins).toEqual([relative(out, PLUGIN)]);
     const header = JSON.parse(readFileSync(join(out, 'zo-log.jsonl'), 'utf8').split('\n')[0]!).header;
     expect(header).toMatchObject({ method: 'subzero', parts: { perturbation: 'subzero' }, options: { rank: 2, interval: 3 } });
     const replayed = JSON.parse(await captureCommand(registerReplay, ['replay', out, '--json']));
@@ -60,6 +60,11 @@ describe('the SubZero plug-in from the command line', () => {
     const out = join(root, 'suite-out');
     expect(await captureCommand(registerSuite, ['suite', join(dir, 'suite.json'), '--out', out])).toContain('2 runs run');
     const runs = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).runs as { config: { method: string; plugins: string[] } }[];
-    expect(runs.map((run) => [run.config.method, run.config.plugins])).toEqual([['mezo', []], ['subzero', [PLUGIN]]]);
+    expect(runs.map((run) => [run.config.method, run.config.plugins])).toEqual([['mezo', []], ['subzero', [relative(out, PLUGIN)]]]);
+    const saved = JSON.parse(readFileSync(join(out, 'suite.json'), 'utf8')) as { runs: { plugins?: string[] }[] };
+    expect(saved.runs[1]!.plugins).toEqual([relative(out, PLUGIN)]);
+    // a resume reads the saved suite back, anchored to its folder, imports the plug-in and finds both runs finished
+    await captureCommand(registerSuite, ['suite', join(dir, 'suite.json'), '--out', out, '--resume']);
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).runs).toHaveLength(2);
   });
 });

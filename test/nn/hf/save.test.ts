@@ -1,10 +1,11 @@
 /** saveHfModel writes a folder loadHfModel (and transformers) reads back to the same weights. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { CpuBackend } from '../../../src/kernels/cpu.ts';
 import { attachAdapters } from '../../../src/nn/adapters/attach.ts';
+import { TT_ADAPTER_DEFAULTS } from '../../../src/nn/adapters/ttAdapter.ts';
 import { loadHfModel } from '../../../src/nn/hf/load.ts';
 import { saveHfModel } from '../../../src/nn/hf/save.ts';
 import { readSafetensors } from '../../../src/nn/safetensors.ts';
@@ -54,13 +55,15 @@ describe('saveHfModel', () => {
     expect(written.metadata).toEqual({ format: 'pt' });
   });
 
-  test('refuses adapters it cannot store and existing weights without overwrite', async () => {
+  test('refuses adapters it cannot merge and existing weights without overwrite', async () => {
     const source = join(FIXTURES, 'llama');
     const model = await loadHfModel(source, engine());
     const out = outDir();
     await saveHfModel(model, out, { sourceDir: source });
     await expect(saveHfModel(model, out, { sourceDir: source })).rejects.toThrow(/already holds model weights; pass overwrite/);
-    attachAdapters(model, { kind: 'lora', targets: ['self_attn.q_proj'], rank: 2, alpha: 4 });
-    await expect(saveHfModel(model, outDir(), { sourceDir: source })).rejects.toThrow(/carries 4 adapter parameters .* merge or drop the adapters first/);
+    attachAdapters(model, { kind: 'tt', ...TT_ADAPTER_DEFAULTS, bottleneck: 4, targets: ['self_attn.o_proj'] });
+    const empty = outDir();
+    await expect(saveHfModel(model, empty, { sourceDir: source })).rejects.toThrow(/carries \d+ adapter parameters .* cannot be merged into its weights/);
+    expect(readdirSync(empty)).toEqual([]);
   });
 });
