@@ -64,6 +64,8 @@ function torchPeer(): Record<string, unknown> {
     const result = JSON.parse(out);
     return {
       torch: result.torch, threads: result.threads, params: result.params, forward_ms: result.forward_ms, adamw_step_ms: result.adamw_step_ms,
+      // its GaLore-AdamW step (rank 8, every 2-D weight), beside bench:profile's galore-adamw phase
+      galore_step_ms: result.galore_step_ms,
       activations_saved_bytes: result.memory_bytes?.adamw?.activations_saved,
     };
   } catch (error) {

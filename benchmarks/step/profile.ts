@@ -3,7 +3,7 @@
  * call counts by op (matmuls further keyed by shape). Only meaningful for backends whose ops finish
  * before they return (cpu, wasm); timing wrappers add ~0.1 µs per call.
  */
-import type { Backend, MatmulSpec } from '../../src/kernels/backend.ts';
+import type { Backend, MatmulEpilogue, MatmulSpec } from '../../src/kernels/backend.ts';
 import { CpuBackend } from '../../src/kernels/cpu.ts';
 
 export interface OpStat {
@@ -21,8 +21,8 @@ export interface Profiler {
 }
 
 const SKIP = new Set(['constructor', 'name', 'mode', 'dispose', 'read', 'readSync']);
-/** The Backend interface's methods (the cpu backend implements exactly those). */
-const BACKEND_METHODS = new Set(Object.getOwnPropertyNames(CpuBackend.prototype));
+/** The Backend interface's methods: those the cpu backend implements, and the optional fused ones. */
+const BACKEND_METHODS = new Set([...Object.getOwnPropertyNames(CpuBackend.prototype), 'matmulEpilogue']);
 
 export function matmulLabel(spec: MatmulSpec): string {
   const flags = `${spec.transA ? 'T' : 'N'}${spec.transB ? 'T' : 'N'}`;
@@ -47,9 +47,10 @@ export function profile(backend: Backend): Profiler {
     originals.set(name, Object.prototype.hasOwnProperty.call(target, name) ? original : undefined);
     target[name] = function (this: unknown, ...args: unknown[]) {
       let key = name;
-      if (name === 'matmul') {
+      if (name === 'matmul' || name === 'matmulEpilogue') {
         const spec = args[3] as MatmulSpec;
-        key = `matmul ${matmulLabel(spec)}`;
+        const epilogue = args[4] as MatmulEpilogue | undefined;
+        key = `matmul ${matmulLabel(spec)}${epilogue?.bias ? ' +bias' : ''}${epilogue?.gelu ? ' +gelu' : ''}`;
         const entry = shapes.get(key) ?? { spec: { ...spec }, calls: 0 };
         entry.calls++;
         shapes.set(key, entry);

@@ -39,6 +39,12 @@ export interface MatmulSpec {
   accumulate?: boolean;
 }
 
+/** What `matmulEpilogue` applies to the product: out[p, i, j] ← gelu?(out[p, i, j] + bias[j]). */
+export interface MatmulEpilogue {
+  bias?: DeviceBuffer;
+  gelu?: boolean;
+}
+
 export interface LayerNormSpec {
   rows: number;
   cols: number;
@@ -77,6 +83,13 @@ export interface Backend {
 
   // ---- linear algebra
   matmul(a: DeviceBuffer, b: DeviceBuffer, out: DeviceBuffer, spec: MatmulSpec): void;
+  /**
+   * Optional fused fast path: `matmul`, then `binary('add')` of `epilogue.bias` [n] to every row of
+   * out, then `unary('gelu')` when `epilogue.gelu`, in one pass. A backend offers it only if its
+   * result is bitwise that of the three ops in sequence (their composition is the test oracle);
+   * ops.linear composes them where it is absent.
+   */
+  matmulEpilogue?(a: DeviceBuffer, b: DeviceBuffer, out: DeviceBuffer, spec: MatmulSpec, epilogue: MatmulEpilogue): void;
   /** out = permutation of a ([shape] → [shape[perm[0]], …]); up to 6 axes. */
   permute(a: DeviceBuffer, out: DeviceBuffer, shape: readonly number[], perm: readonly number[]): void;
 

@@ -186,15 +186,17 @@ export class CpuBackend implements Backend {
     const A = data(a);
     const O = data(out);
     const [outer, mid, inner] = dims;
+    // one float64 accumulator per output, rows of A read in order (contiguous): each output still
+    // folds its mid values in order m = 0, 1, …, so the result is that of a per-output loop
+    const acc = new Float64Array(inner);
     for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        let acc = op === 'max' ? -Infinity : 0;
-        for (let m = 0; m < mid; m++) {
-          const value = A[(o * mid + m) * inner + i]!;
-          acc = op === 'max' ? Math.max(acc, value) : acc + value;
-        }
-        O[o * inner + i] = op === 'mean' ? acc / mid : acc;
+      acc.fill(op === 'max' ? -Infinity : 0);
+      for (let m = 0; m < mid; m++) {
+        const row = (o * mid + m) * inner;
+        if (op === 'max') for (let i = 0; i < inner; i++) acc[i] = Math.max(acc[i]!, A[row + i]!);
+        else for (let i = 0; i < inner; i++) acc[i]! += A[row + i]!;
       }
+      for (let i = 0; i < inner; i++) O[o * inner + i] = op === 'mean' ? acc[i]! / mid : acc[i]!;
     }
   }
 

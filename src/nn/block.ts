@@ -22,9 +22,7 @@ export class Mlp {
   }
 
   forward(x: Tensor): Tensor {
-    const hidden = this.fc1.forward(x);
-    const activated = F.gelu(hidden);
-    releaseUnlessTaped(hidden);
+    const activated = this.fc1.forwardGelu(x);
     const out = this.fc2.forward(activated);
     releaseUnlessTaped(activated);
     return out;

@@ -113,6 +113,16 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   return y;
 }
 
+/**
+ * GELU(x Wᵀ + bias). Without a tape one op (ops.linear with its GELU epilogue: no pass over, and no
+ * buffer for, the pre-activation); under a tape `linear` then `gelu`, whose backward needs the
+ * pre-activation. Bitwise the same forward either way.
+ */
+export function linearGelu(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  if (!activeTape()) return ops.linear(x, weight, bias, true);
+  return gelu(linear(x, weight, bias));
+}
+
 // ---------------------------------------------------------------- shape ops
 
 /** A view with a new shape (no copy); records the reshape so gradients flow through it. */

@@ -14,6 +14,7 @@ import type { Param, ParamGroup, ParamStore } from '../tensor/params.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import * as F from './functional.ts';
 import type { InitStreams } from './init.ts';
+import { releaseUnlessTaped } from './tape.ts';
 
 export type InputAdapter = (input: Tensor) => Tensor;
 /**
@@ -70,5 +71,21 @@ export class Linear {
     let y = F.linear(input, this.weight.tensor, this.bias?.tensor);
     for (const adapter of this.outputAdapters) y = adapter(input, y);
     return y;
+  }
+
+  /**
+   * GELU(forward(x)). With no output adapter between the product and the activation, the bias and
+   * GELU run in the product's epilogue (F.linearGelu); otherwise forward, then GELU.
+   */
+  forwardGelu(x: Tensor): Tensor {
+    if (this.outputAdapters.length > 0) {
+      const y = this.forward(x);
+      const activated = F.gelu(y);
+      releaseUnlessTaped(y);
+      return activated;
+    }
+    let input = x;
+    for (const adapter of this.inputAdapters) input = adapter(input);
+    return F.linearGelu(input, this.weight.tensor, this.bias?.tensor);
   }
 }

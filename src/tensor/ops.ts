@@ -63,20 +63,32 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   return out;
 }
 
-/** y = x Wᵀ + bias with W stored [out, in] as in PyTorch; x [..., in] → [..., out]. */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+/**
+ * y = x Wᵀ + bias with W stored [out, in] as in PyTorch; x [..., in] → [..., out]; `gelu` applies
+ * GELU to y. One pass where the backend fuses the epilogue (matmulEpilogue), else matmul, bias add
+ * and GELU in turn: the same float32 result either way.
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor, gelu = false): Tensor {
   const [outFeatures, inFeatures] = weight.shape as [number, number];
   if (weight.rank !== 2 || x.shape[x.rank - 1] !== inFeatures) {
     throw new ShapeError(`linear: input ${formatShape(x.shape)} does not fit weight ${formatShape(weight.shape)} ([out, in])`);
   }
+  if (bias && bias.size !== outFeatures) throw new ShapeError(`linear: bias ${formatShape(bias.shape)} must have ${outFeatures} elements`);
+  sameEngine('linear', x, weight, ...(bias ? [bias] : []));
   const rows = x.size / inFeatures;
-  const flat = x.reshape([rows, inFeatures]);
-  const y = matmul(flat, weight, { transB: true });
-  if (bias) {
-    if (bias.size !== outFeatures) throw new ShapeError(`linear: bias ${formatShape(bias.shape)} must have ${outFeatures} elements`);
-    y.backend.binary('add', y.buffer, bias.buffer, y.buffer, [1, rows, outFeatures], [0, 0, 1]);
+  const backend = x.backend;
+  const y = x.engine.zeros([rows, outFeatures], 'activation');
+  const spec = { batch: 1, m: rows, n: outFeatures, k: inFeatures, transB: true, bBatchStride: 0 };
+  if (backend.matmulEpilogue) {
+    backend.matmulEpilogue(x.buffer, weight.buffer, y.buffer, spec, { bias: bias?.buffer, gelu });
+    return y.reshape([...x.shape.slice(0, -1), outFeatures]);
   }
-  return y.reshape([...x.shape.slice(0, -1), outFeatures]);
+  backend.matmul(x.buffer, weight.buffer, y.buffer, spec);
+  if (bias) backend.binary('add', y.buffer, bias.buffer, y.buffer, [1, rows, outFeatures], [0, 0, 1]);
+  if (!gelu) return y.reshape([...x.shape.slice(0, -1), outFeatures]);
+  const activated = unary('gelu', y);
+  y.dispose();
+  return activated.reshape([...x.shape.slice(0, -1), outFeatures]);
 }
 
 /** Moves axes: out.shape[i] = x.shape[perm[i]]. */

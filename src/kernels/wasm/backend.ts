@@ -3,8 +3,10 @@
  * shared WebAssembly.Memory, run on `threads` threads (pool.ts). It extends the cpu reference
  * backend: its buffers expose the same `data` Float32Array (a view into the shared memory), so the
  * ops without a wasm kernel (backward-only and rarely used ones) run the cpu oracle's loops
- * unchanged. Overridden here: matmul, permute, binary, the SIMD unary maps, affine, axpby,
- * embedding, layer norm, softmax, perturbInPlace and fillNormal, plus buffer management (a
+ * unchanged. Overridden here: matmul (and its fused bias/GELU epilogue), permute, binary, the SIMD
+ * unary maps, affine, axpby, embedding, layer norm, softmax, perturbInPlace, fillNormal, and
+ * layerNormBackward/softmaxBackward/embeddingBackward/adamStep/adamDirection (float64 like the
+ * cpu loops, bit for bit), plus buffer management (a
  * size-class heap over the shared memory, deferred zero fills; see WasmBuffer).
  *
  * Agreement with the cpu oracle: binary ops and neg/abs/square/relu/sqrt, permute, embedding are
@@ -13,12 +15,13 @@
  * Buffers belong to the backend that made them; only backend methods may touch `data` (they
  * settle deferred zeros first).
  */
-import type { DeviceBuffer, BinaryOp, Dims3, LayerNormSpec, MatmulSpec, UnaryOp } from '../backend.ts';
+import type { AdamSpec, DeviceBuffer, BinaryOp, Dims3, LayerNormSpec, MatmulEpilogue, MatmulSpec, UnaryOp } from '../backend.ts';
 import { CpuBackend } from '../cpu.ts';
 import { SharedHeap } from './heap.ts';
 import { MAX_PAGES, kernelModule } from './module.ts';
 import { ThreadPool } from './pool.ts';
-import { MC_PANELS, MR, NR, WASM_BINARY_OPS, WASM_UNARY_OPS } from './wat.ts';
+import { WASM_BINARY_OPS, WASM_UNARY_OPS } from './wat.ts';
+import { MC_PANELS, MR, NR } from './watMatmul.ts';
 
 /** Below this many elements an elementwise op runs on the calling thread (hand-off costs ~5–20 µs). */
 const PARALLEL_MIN_ELEMENTS = 16_384;
@@ -153,8 +156,18 @@ export class WasmBackend extends CpuBackend {
 
   // ---- linear algebra
   override matmul(a: DeviceBuffer, b: DeviceBuffer, out: DeviceBuffer, spec: MatmulSpec): void {
+    this.mm(a, b, out, spec, {});
+  }
+
+  /** matmul with the bias add and GELU applied in the block's store (wat.ts mm): bitwise the unfused ops. */
+  matmulEpilogue(a: DeviceBuffer, b: DeviceBuffer, out: DeviceBuffer, spec: MatmulSpec, epilogue: MatmulEpilogue): void {
+    this.mm(a, b, out, spec, epilogue);
+  }
+
+  private mm(a: DeviceBuffer, b: DeviceBuffer, out: DeviceBuffer, spec: MatmulSpec, epilogue: MatmulEpilogue): void {
     const { batch, m, n, k, transA = false, transB = false, alpha = 1, accumulate = false } = spec;
-    this.ready(a, b);
+    const { bias, gelu = false } = epilogue;
+    this.ready(a, b, bias);
     if (accumulate) this.ready(out);
     else this.output(out, batch * m * n);
     if (batch === 0 || m === 0 || n === 0) return;
@@ -165,7 +178,7 @@ export class WasmBackend extends CpuBackend {
       buf(a).address, buf(b).address, buf(out).address, batch, m, n, k,
       transA ? 1 : k, transA ? m : 1, spec.aBatchStride ?? m * k,
       transB ? 1 : n, transB ? k : 1, spec.bBatchStride ?? k * n,
-      alpha, accumulate ? 1 : 0, this.scratch, this.scratchStride,
+      alpha, accumulate ? 1 : 0, this.scratch, this.scratchStride, bias ? buf(bias).address : 0, gelu ? 1 : 0,
     ], batch * m * n * k >= PARALLEL_MIN_MACS);
   }
 
@@ -264,6 +277,67 @@ export class WasmBackend extends CpuBackend {
     this.output(out, rows * cols);
     this.pool.run('softmax', [buf(x).address, buf(out).address, rows, cols, alpha, causalSeq ?? 0],
       rows * cols >= PARALLEL_MIN_ELEMENTS);
+  }
+
+  // ---- backward and optimizer ops: the cpu oracle's float64 arithmetic, bit for bit (watBackward.ts, watFloat64.ts)
+  override layerNormBackward(
+    x: DeviceBuffer, gamma: DeviceBuffer, mean: DeviceBuffer, rstd: DeviceBuffer, dy: DeviceBuffer,
+    dx: DeviceBuffer, dGamma: DeviceBuffer, dBeta: DeviceBuffer, spec: LayerNormSpec,
+  ): void {
+    const { rows, cols } = spec;
+    // dγ and dβ are accumulated into, so their zeros (or earlier sums) are read
+    this.ready(x, gamma, mean, rstd, dy, dGamma, dBeta);
+    this.output(dx, rows * cols);
+    const parallel = rows * cols >= PARALLEL_MIN_ELEMENTS;
+    this.pool.run('ln_bwd_rows', [
+      buf(x).address, buf(gamma).address, buf(mean).address, buf(rstd).address, buf(dy).address, buf(dx).address, rows, cols,
+    ], parallel);
+    this.pool.run('ln_bwd_params', [
+      buf(x).address, buf(mean).address, buf(rstd).address, buf(dy).address, buf(dGamma).address, buf(dBeta).address, rows, cols,
+    ], parallel);
+  }
+
+  override embeddingBackward(ids: Int32Array, dy: DeviceBuffer, dTable: DeviceBuffer, dim: number): void {
+    this.ready(dy, dTable);
+    if (ids.length === 0 || dim === 0) return;
+    const { address } = this.heap.allocBytes(ids.length * 4);
+    try {
+      this.heap.int32View(address, ids.length).set(ids);
+      this.pool.run('embedding_bwd', [address, buf(dy).address, buf(dTable).address, ids.length, dim], ids.length * dim >= PARALLEL_MIN_ELEMENTS);
+    } finally {
+      this.heap.freeBytes(address, ids.length * 4);
+    }
+  }
+
+  override softmaxBackward(y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, rows: number, cols: number, alpha = 1): void {
+    this.ready(y, dy);
+    this.output(dx, rows * cols);
+    this.pool.run('softmax_bwd', [buf(y).address, buf(dy).address, buf(dx).address, alpha, rows, cols], rows * cols >= PARALLEL_MIN_ELEMENTS);
+  }
+
+  override adamStep(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, spec: AdamSpec): void {
+    const { lr, beta2, step, weightDecay } = spec;
+    const n = param.length;
+    this.ready(param, grad, m, v);
+    // the host-side scalars exactly as cpu.ts computes them
+    const stepSize = (lr * Math.sqrt(1 - beta2 ** step)) / (1 - spec.beta1 ** step);
+    this.pool.run('adam_step', [n, buf(param).address, ...this.adamArgs(grad, m, v, spec), stepSize, lr * weightDecay, weightDecay !== 0 ? 1 : 0],
+      n >= PARALLEL_MIN_ELEMENTS);
+  }
+
+  override adamDirection(grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, out: DeviceBuffer, spec: AdamSpec): void {
+    const { beta1, beta2, step } = spec;
+    const n = grad.length;
+    this.ready(grad, m, v);
+    this.output(out, n);
+    const correction = Math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step);
+    this.pool.run('adam_dir', [n, buf(out).address, ...this.adamArgs(grad, m, v, spec), correction], n >= PARALLEL_MIN_ELEMENTS);
+  }
+
+  /** g, m, v, β1, 1 − β1, β2, 1 − β2, eps: the arguments adam_step and adam_dir share. */
+  private adamArgs(grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, spec: AdamSpec): number[] {
+    const { beta1, beta2, eps } = spec;
+    return [buf(grad).address, buf(m).address, buf(v).address, beta1, 1 - beta1, beta2, 1 - beta2, eps];
   }
 
   // ---- ZO fused ops

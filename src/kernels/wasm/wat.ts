@@ -21,16 +21,12 @@
  *   ½(1 + tanh u) = 1/(1 + e^{−2u}); no cancellation, relative error ≤ 5e-7.
  */
 
+import { backwardKernels } from './watBackward.ts';
+import { float64Kernels } from './watFloat64.ts';
+import { matmulKernel, microKernel } from './watMatmul.ts';
+
 const ROTATIONS = [13, 15, 26, 6, 17, 29, 16, 24];
 const KEY_PARITY = 0x1bd11bda;
-
-/** Row panel height and column panel width of the matmul register block (4 × 8 = 8 f32x4 accumulators). */
-export const MR = 4;
-export const NR = 8;
-/** Row panels (of 4 rows) run against one column panel of B while it is in L1. */
-export const MC_PANELS = 8;
-/** k slice: a B panel slice is 8·KC floats (8 KiB), A row slices 4·KC each, so both stay in L1/L2 for any k. */
-const KC = 256;
 
 const literal = (x: number): string => (x === -Infinity ? '-inf' : x === Infinity ? 'inf' : String(x));
 const vf = (x: number): string => `(f32x4.splat (f32.const ${literal(x)}))`;
@@ -650,213 +646,6 @@ const permuteKernel = `
     (br $gmore))))`;
 
 /**
- * The 4×8 register block: 8 f32x4 accumulators over k. Row r of A at step t is the float at
- * ap + r·arow + t·astep (splatted), so the block reads A in place (any transpose) or from a packed
- * [k][4] panel (arow 4, astep 16); B comes from a packed [k][8] panel.
- */
-function microKernel(fma: boolean): string {
-  // a·b + c: one fused relaxed-SIMD instruction where the engine has it, else mul then add
-  const madd = (a: string, b: string, c: string): string => (fma ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : `(f32x4.add ${c} (f32x4.mul ${a} ${b}))`);
-  const acc = (r: number, h: number): string => `$c${r}${h}`;
-  const zero: string[] = [];
-  const body: string[] = [];
-  for (let r = 0; r < MR; r++) for (let h = 0; h < 2; h++) zero.push(`(local.set ${acc(r, h)} (v128.const i32x4 0 0 0 0))`);
-  // one k step. (Unrolling by 4 with immediate offsets measured 25% slower in V8: register spills.)
-  body.push('(local.set $b0 (v128.load (local.get $bp)))');
-  body.push('(local.set $b1 (v128.load offset=16 (local.get $bp)))');
-  for (let r = 0; r < MR; r++) {
-    body.push(`(local.set $av (v128.load32_splat (local.get ${r === 0 ? '$ap' : `$a${r}`})))`);
-    for (let h = 0; h < 2; h++) {
-      body.push(`(local.set ${acc(r, h)} ${madd('(local.get $av)', `(local.get $b${h})`, `(local.get ${acc(r, h)})`)})`);
-    }
-  }
-  const store: string[] = [];
-  for (let r = 0; r < MR; r++) {
-    for (let h = 0; h < 2; h++) {
-      const addr = `(i32.add (local.get $cp) (i32.const ${h * 16}))`;
-      store.push(`(local.set $v (f32x4.mul (local.get ${acc(r, h)}) (local.get $alv)))
-          (if (local.get $accum) (then (local.set $v (f32x4.add (local.get $v) (v128.load ${addr})))))
-          (v128.store ${addr} (local.get $v))`);
-    }
-    store.push('(local.set $cp (i32.add (local.get $cp) (local.get $nbytes)))');
-  }
-  const spill: string[] = [];
-  for (let r = 0; r < MR; r++) for (let h = 0; h < 2; h++) spill.push(`(v128.store offset=${(r * 8 + h * 4) * 4} (local.get $tile) (local.get ${acc(r, h)}))`);
-  return `
-  (func $block (param $ap i32) (param $arow i32) (param $astep i32) (param $bp i32) (param $k i32) (param $cp i32) (param $nbytes i32) (param $rows i32) (param $cols i32)
-    (param $alpha f32) (param $accum i32) (param $tile i32)
-    (local $t i32) (local $b0 v128) (local $b1 v128) (local $av v128) (local $v v128) (local $alv v128) (local $r i32) (local $j i32) (local $q i32) (local $s f32)
-    (local $a1 i32) (local $a2 i32) (local $a3 i32)
-    ${[...Array(MR * 2).keys()].map((x) => `(local ${acc(Math.floor(x / 2), x % 2)} v128)`).join(' ')}
-    ${zero.join('\n    ')}
-    (local.set $a1 (i32.add (local.get $ap) (local.get $arow)))
-    (local.set $a2 (i32.add (local.get $a1) (local.get $arow)))
-    (local.set $a3 (i32.add (local.get $a2) (local.get $arow)))
-    (local.set $t (local.get $k))
-    (block $done (loop $next
-      (br_if $done (i32.eqz (local.get $t)))
-      ${body.join('\n      ')}
-      (local.set $ap (i32.add (local.get $ap) (local.get $astep)))
-      (local.set $a1 (i32.add (local.get $a1) (local.get $astep)))
-      (local.set $a2 (i32.add (local.get $a2) (local.get $astep)))
-      (local.set $a3 (i32.add (local.get $a3) (local.get $astep)))
-      (local.set $bp (i32.add (local.get $bp) (i32.const 32)))
-      (local.set $t (i32.sub (local.get $t) (i32.const 1)))
-      (br $next)))
-    (local.set $alv (f32x4.splat (local.get $alpha)))
-    (if (i32.and (i32.eq (local.get $rows) (i32.const ${MR})) (i32.eq (local.get $cols) (i32.const ${NR})))
-      (then
-          ${store.join('\n          ')}
-        (return)))
-    ${spill.join('\n    ')}
-    (local.set $r (i32.const 0))
-    (block $rd (loop $rn
-      (br_if $rd (i32.ge_u (local.get $r) (local.get $rows)))
-      (local.set $j (i32.const 0))
-      (block $jd (loop $jn
-        (br_if $jd (i32.ge_u (local.get $j) (local.get $cols)))
-        (local.set $q (i32.add (local.get $cp) (i32.add (i32.mul (local.get $r) (local.get $nbytes)) (i32.shl (local.get $j) (i32.const 2)))))
-        (local.set $s (f32.mul (local.get $alpha)
-          (f32.load (i32.add (local.get $tile) (i32.shl (i32.add (i32.shl (local.get $r) (i32.const 3)) (local.get $j)) (i32.const 2))))))
-        (if (local.get $accum) (then (local.set $s (f32.add (local.get $s) (f32.load (local.get $q))))))
-        (f32.store (local.get $q) (local.get $s))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $jn)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $rn))))`;
-}
-
-/**
- * mm: out[p] = alpha·op(A[p])·op(B[p]) (+ out[p]) for p < batch. Element (i, t) of A[p] is at
- * a + 4·(p·abs + i·ars + t·acs), element (t, j) of B[p] at b + 4·(p·bbs + t·brs + j·bcs), so one
- * kernel covers all transpose flags and broadcast strides. Work units are (p, row panel of 4) pairs
- * grabbed by the threads; each thread packs B[p] into its own scratch ([n/8][k][8], zero padded)
- * whenever p changes, and up to MC_PANELS row panels of A ([k][4] each) at a time.
- * Scratch per thread: 4·(roundup(n,8)·k + MC_PANELS·4·k + 32) bytes.
- */
-const matmulKernel = `
-  (func (export "mm") (param $a i32) (param $b i32) (param $out i32) (param $batch i32) (param $m i32) (param $n i32) (param $k i32)
-    (param $ars i32) (param $acs i32) (param $abs i32) (param $brs i32) (param $bcs i32) (param $bbs i32)
-    (param $alpha f32) (param $accum i32) (param $scratch i32) (param $sstride i32) (param $tid i32) (param $nt i32)
-    (local $mb i32) (local $nb i32) (local $u i32) (local $uend i32) (local $p i32) (local $cur i32) (local $ib i32)
-    (local $cnt i32) (local $bpk i32) (local $apk i32) (local $tile i32) (local $jb i32) (local $t i32) (local $jj i32)
-    (local $j i32) (local $i i32) (local $q i32) (local $dst i32) (local $base i32) (local $rows i32) (local $cols i32) (local $chunk i32) (local $total i32) (local $t0 i32) (local $kc i32)
-    (local.set $mb (i32.shr_u (i32.add (local.get $m) (i32.const 3)) (i32.const 2)))
-    (local.set $nb (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))
-    (local.set $bpk (i32.add (local.get $scratch) (i32.mul (local.get $tid) (local.get $sstride))))
-    (local.set $apk (i32.add (local.get $bpk) (i32.shl (i32.mul (i32.mul (local.get $nb) (local.get $k)) (i32.const 8)) (i32.const 2))))
-    (local.set $tile (i32.add (local.get $apk) (i32.shl (i32.mul (local.get $k) (i32.const ${MC_PANELS * MR})) (i32.const 2))))
-    ;; batched products (attention) grab whole items so B[p] is packed once; single ones MC_PANELS panels
-    (local.set $chunk (select (local.get $mb) (i32.const ${MC_PANELS}) (i32.ge_u (local.get $batch) (i32.const 4))))
-    (local.set $total (i32.mul (local.get $batch) (local.get $mb)))
-    (local.set $cur (i32.const -1))
-    (block $gall (loop $gmore
-    (local.set $u (call $grab (local.get $chunk)))
-    (br_if $gall (i32.ge_u (local.get $u) (local.get $total)))
-    (local.set $uend (i32.add (local.get $u) (local.get $chunk)))
-    (if (i32.gt_u (local.get $uend) (local.get $total)) (then (local.set $uend (local.get $total))))
-    (block $udone (loop $unext
-      (br_if $udone (i32.ge_u (local.get $u) (local.get $uend)))
-      (local.set $p (i32.div_u (local.get $u) (local.get $mb)))
-      (local.set $ib (i32.rem_u (local.get $u) (local.get $mb)))
-      ;; panels in this chunk: up to MC_PANELS, not past this batch item or this thread's range
-      (local.set $cnt (i32.sub (local.get $mb) (local.get $ib)))
-      (if (i32.gt_u (local.get $cnt) (i32.sub (local.get $uend) (local.get $u))) (then (local.set $cnt (i32.sub (local.get $uend) (local.get $u)))))
-      (if (i32.gt_u (local.get $cnt) (i32.const ${MC_PANELS})) (then (local.set $cnt (i32.const ${MC_PANELS}))))
-      (if (i32.ne (local.get $p) (local.get $cur)) (then
-        (local.set $cur (local.get $p))
-        ;; pack B[p]: dst[(jb·k + t)·8 + jj] = B(t, jb·8 + jj) or 0
-        (local.set $dst (local.get $bpk))
-        (local.set $base (i32.mul (local.get $p) (local.get $bbs)))
-        (local.set $jb (i32.const 0))
-        (block $bd (loop $bn
-          (br_if $bd (i32.ge_u (local.get $jb) (local.get $nb)))
-          (local.set $t (i32.const 0))
-          (block $td (loop $tn
-            (br_if $td (i32.ge_u (local.get $t) (local.get $k)))
-            (local.set $jj (i32.const 0))
-            (block $jd (loop $jn
-              (br_if $jd (i32.ge_u (local.get $jj) (i32.const 8)))
-              (local.set $j (i32.add (i32.shl (local.get $jb) (i32.const 3)) (local.get $jj)))
-              (f32.store (local.get $dst) (if (result f32) (i32.lt_u (local.get $j) (local.get $n))
-                (then (f32.load (i32.add (local.get $b) (i32.shl (i32.add (local.get $base)
-                  (i32.add (i32.mul (local.get $t) (local.get $brs)) (i32.mul (local.get $j) (local.get $bcs)))) (i32.const 2)))))
-                (else (f32.const 0))))
-              (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
-              (local.set $jj (i32.add (local.get $jj) (i32.const 1)))
-              (br $jn)))
-            (local.set $t (i32.add (local.get $t) (i32.const 1)))
-            (br $tn)))
-          (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
-          (br $bn)))))
-      ;; full row panels are read in place (4 row pointers); only a partial last panel is packed,
-      ;; zero padded: dst[(q·k + t)·4 + ii] = A(ib·4 + q·4 + ii, t) or 0
-      (local.set $base (i32.mul (local.get $p) (local.get $abs)))
-      (local.set $q (i32.const 0))
-      (block $qd (loop $qn
-        (br_if $qd (i32.ge_u (local.get $q) (local.get $cnt)))
-        (local.set $dst (i32.add (local.get $apk) (i32.shl (i32.mul (local.get $q) (local.get $k)) (i32.const 4))))
-        (local.set $t (select (local.get $k) (i32.const 0)
-          (i32.le_u (i32.add (i32.shl (i32.add (local.get $ib) (local.get $q)) (i32.const 2)) (i32.const 4)) (local.get $m))))
-        (block $td (loop $tn
-          (br_if $td (i32.ge_u (local.get $t) (local.get $k)))
-          (local.set $jj (i32.const 0))
-          (block $jd (loop $jn
-            (br_if $jd (i32.ge_u (local.get $jj) (i32.const 4)))
-            (local.set $i (i32.add (i32.shl (i32.add (local.get $ib) (local.get $q)) (i32.const 2)) (local.get $jj)))
-            (f32.store (local.get $dst) (if (result f32) (i32.lt_u (local.get $i) (local.get $m))
-              (then (f32.load (i32.add (local.get $a) (i32.shl (i32.add (local.get $base)
-                (i32.add (i32.mul (local.get $i) (local.get $ars)) (i32.mul (local.get $t) (local.get $acs)))) (i32.const 2)))))
-              (else (f32.const 0))))
-            (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
-            (local.set $jj (i32.add (local.get $jj) (i32.const 1)))
-            (br $jn)))
-          (local.set $t (i32.add (local.get $t) (i32.const 1)))
-          (br $tn)))
-        (local.set $q (i32.add (local.get $q) (i32.const 1)))
-        (br $qn)))
-      ;; blocks: k in slices of KC; per slice, each column panel against all row panels of the chunk
-      ;; (the B slice, 8·KC floats, stays in L1); slices after the first accumulate into out
-      (local.set $t0 (i32.const 0))
-      (loop $kn
-      (local.set $kc (i32.sub (local.get $k) (local.get $t0)))
-      (if (i32.gt_u (local.get $kc) (i32.const ${KC})) (then (local.set $kc (i32.const ${KC}))))
-      (local.set $jb (i32.const 0))
-      (block $bd (loop $bn
-        (br_if $bd (i32.ge_u (local.get $jb) (local.get $nb)))
-        (local.set $cols (i32.sub (local.get $n) (i32.shl (local.get $jb) (i32.const 3))))
-        (if (i32.gt_u (local.get $cols) (i32.const 8)) (then (local.set $cols (i32.const 8))))
-        (local.set $q (i32.const 0))
-        (block $qd (loop $qn
-          (br_if $qd (i32.ge_u (local.get $q) (local.get $cnt)))
-          (local.set $i (i32.shl (i32.add (local.get $ib) (local.get $q)) (i32.const 2)))
-          (local.set $rows (i32.sub (local.get $m) (local.get $i)))
-          (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
-          (call $block
-            (select
-              (i32.add (local.get $a) (i32.shl (i32.add (local.get $base)
-                (i32.add (i32.mul (local.get $i) (local.get $ars)) (i32.mul (local.get $t0) (local.get $acs)))) (i32.const 2)))
-              (i32.add (local.get $apk) (i32.shl (i32.add (i32.mul (local.get $q) (local.get $k)) (local.get $t0)) (i32.const 4)))
-              (i32.eq (local.get $rows) (i32.const 4)))
-            (select (i32.shl (local.get $ars) (i32.const 2)) (i32.const 4) (i32.eq (local.get $rows) (i32.const 4)))
-            (select (i32.shl (local.get $acs) (i32.const 2)) (i32.const 16) (i32.eq (local.get $rows) (i32.const 4)))
-            (i32.add (local.get $bpk) (i32.shl (i32.add (i32.mul (local.get $jb) (local.get $k)) (local.get $t0)) (i32.const 5)))
-            (local.get $kc)
-            (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $p) (local.get $m)) (local.get $i)) (local.get $n))
-              (i32.shl (local.get $jb) (i32.const 3))) (i32.const 2)))
-            (i32.shl (local.get $n) (i32.const 2)) (local.get $rows) (local.get $cols) (local.get $alpha)
-            (i32.or (local.get $accum) (i32.ne (local.get $t0) (i32.const 0))) (local.get $tile))
-          (local.set $q (i32.add (local.get $q) (i32.const 1)))
-          (br $qn)))
-        (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
-        (br $bn)))
-      (local.set $t0 (i32.add (local.get $t0) (i32.const ${KC})))
-      (br_if $kn (i32.lt_u (local.get $t0) (local.get $k))))
-      (local.set $u (i32.add (local.get $u) (local.get $cnt)))
-      (br $unext)))
-    (br $gmore))))`;
-
-/**
  * Peak-FLOP/s probe: `iters` (in grabs of 65536) rounds, shared among the threads, of 12
  * independent chains: 6 f32x4 multiply and 6 add chains (48 flops per round), or with `fma` 12
  * relaxed_madd chains (96 flops). Independent chains keep every FP pipe busy (latency 3–4 cycles,
@@ -921,6 +710,8 @@ export function kernelModuleText(maxPages: number, fma = false): string {
   ${softmaxKernel}
   ${microKernel(fma)}
   ${matmulKernel}
+  ${float64Kernels}
+  ${backwardKernels}
   ${peakKernel(fma)}
 )`;
 }

@@ -50,7 +50,7 @@ export class Gpt2 extends DecoderLm {
     const afterAttention = F.add(x, attended);
     const transformed = this.engine.scope(() => {
       const m = F.layerNorm(afterAttention, this.weight(`${prefix}.ln_2.weight`), this.weight(`${prefix}.ln_2.bias`), layerNormEps);
-      return this.linear(`${prefix}.mlp.c_proj`).forward(F.gelu(this.linear(`${prefix}.mlp.c_fc`).forward(m)));
+      return this.linear(`${prefix}.mlp.c_proj`).forward(this.linear(`${prefix}.mlp.c_fc`).forwardGelu(m));
     });
     return F.add(afterAttention, transformed);
   }
