@@ -15,7 +15,7 @@ registerPreset({
   reference: 'Yu et al., "Zeroth-Order Fine-Tuning of LLMs in Random Subspaces", arXiv:2410.08989 (ICCV 2025); github.com/zimingyy/SubZero',
   parts: { perturbation: 'subzero', schedule: 'fixed', difference: 'central', optimizer: 'sgd' },
   defaults: {
-    lr: { value: 1e-4, source: 'best of {3e-5, 1e-4, 3e-4} on the e-mail task from checkpoints/tiny, 300 steps (examples/subzero/README.md); the official README uses 1e-3 for OPT-1.3B prompt tuning' },
+    lr: { value: 3e-5, source: 'chosen on validation by benchmarks/suites/fidelity-lr.json from {1e-5, 3e-5, 1e-4, 3e-4} (8,000 forward passes on the e-mail task from checkpoints/tiny); the official README uses 1e-3 for OPT-1.3B prompt tuning' },
   },
   notes: [
     'Z = (√(mn)/r)·U Σ Vᵀ: the official code\'s scale, so E‖Z‖² = mn as for MeZO\'s z and MeZO\'s ε and lr carry over',
