@@ -67,7 +67,7 @@ describe('zolo pretrain with the low-rank optimizers', () => {
     const after = await readSafetensors(join(dir, 'model.safetensors'));
     expect([...after.tensors.keys()].filter((name) => !initial.params.has(name)).length).toBeGreaterThan(0); // the adapters
     expect(after.tensors.get('blocks.0.mlp.fc1.weight')!.data).toEqual(await initial.params.tensor('blocks.0.mlp.fc1.weight').read());
-  });
+  }, 600_000);
 });
 
 describe('pretrain → checkpoint directory → predict', () => {

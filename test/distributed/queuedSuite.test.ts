@@ -71,14 +71,14 @@ describe('queued suites', () => {
     const queued = runQueuedSuite(suite(), { target, out: join(root, 'queued'), queueName, display: { show: (board, event) => lines.push(...(event ? [event] : []), board.summaryLine()), end: (board) => lines.push(...board.lines()) } });
 
     // worker A: a separate process, killed with SIGKILL while it runs a slow job
-    const workerA = spawn(process.execPath, ['bin/zolo.js', 'worker', '--queue', redis.url, '--name', queueName, '--stall-timeout', '2', '--plugin', slowPlugin, '--worker-name', 'A', '--work-dir', join(root, 'A')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const workerA = spawn(process.execPath, ['bin/zolo.js', 'worker', '--queue', redis.url, '--name', queueName, '--stall-timeout', '10', '--plugin', slowPlugin, '--worker-name', 'A', '--work-dir', join(root, 'A')], { stdio: ['ignore', 'ignore', 'pipe'] });
     spawned.push(workerA);
     let stderrOfA = '';
     workerA.stderr!.on('data', (chunk: Buffer) => (stderrOfA += chunk.toString()));
     const queue = new Queue(queueName, { connection: bullmqConnection(target) });
     // worker B starts once A holds a job, so B's start overlaps A's run
     await untilTrue(() => `worker A to take a job (its exit code: ${workerA.exitCode}; its log:\n${stderrOfA})`, async () => (await queue.getActiveCount()) > 0);
-    const workerB = await startSuiteWorker({ target, queueName, name: 'B', plugins: [slowPlugin], stallTimeoutMs: 2_000, workDir: join(root, 'B'), log: () => {} });
+    const workerB = await startSuiteWorker({ target, queueName, name: 'B', plugins: [slowPlugin], stallTimeoutMs: 10_000, workDir: join(root, 'B'), log: () => {} });
     let killedRun = '';
     await untilTrue(() => `worker A to be mid-run (its exit code: ${workerA.exitCode}; its log:\n${stderrOfA})`, async () => {
       for (const id of ['slow-s0', 'slow-s1']) {
