@@ -14,6 +14,7 @@
  */
 import { ConfigError, assertOneOf } from '../errors.ts';
 import { type TransformerConfig, presetConfig } from '../nn/config.ts';
+import { ARCHITECTURES, type DecoderConfig, DECODER_PRESET_NAMES, decoderPresetConfig, isDecoderPreset } from '../nn/architectures/index.ts';
 import { targetsLinear } from '../nn/adapters/attach.ts';
 import { LORA_DEFAULTS } from '../nn/adapters/lora.ts';
 import type { ParamGroup } from '../tensor/params.ts';
@@ -132,13 +133,33 @@ export function llamaArchitecture(size: LlamaSize): Architecture {
   return { name: size, params, linears, tiedEmbedding: null };
 }
 
-export const MODEL_NAMES = ['tiny', 'small', ...Object.keys(LLAMA_SIZES)] as const;
+/**
+ * A pretrained-decoder family's model (GPT-2, OPT, LLaMA, Qwen2; zolo's llama-tiny / llama-20m
+ * presets or a Hugging Face config.json) with the parameters the family registers: every 2-D
+ * attention, MLP or head weight is a Linear, its `.bias` beside it when the config has one.
+ */
+export function decoderArchitecture(config: DecoderConfig, name: string): Architecture {
+  const family = ARCHITECTURES[config.family];
+  const params: ParamShape[] = family.parameters(config).map(({ name: param, shape, group }) => ({ name: param, shape, group }));
+  const names = new Set(params.map((p) => p.name));
+  const linears: LinearShape[] = params
+    .filter((p) => p.shape.length === 2 && p.name.endsWith('.weight') && (p.group === 'attention' || p.group === 'mlp' || p.group === 'head'))
+    .map((p) => {
+      const module = p.name.slice(0, -'.weight'.length);
+      const bias = names.has(`${module}.bias`) ? `${module}.bias` : null;
+      return { name: module, weight: p.name, bias, out: p.shape[0]!, in: p.shape[1]!, group: p.group };
+    });
+  return { name, params, linears, tiedEmbedding: config.tiedEmbeddings ? family.tokenEmbedding : null };
+}
 
-/** 'tiny' | 'small' (zolo causal LM) | 'llama-60m' … 'llama-7b'. */
+export const MODEL_NAMES = ['tiny', 'small', ...DECODER_PRESET_NAMES, ...Object.keys(LLAMA_SIZES)] as const;
+
+/** 'tiny' | 'small' (zolo causal LM) | 'llama-tiny' | 'llama-20m' (zolo's LLaMA presets) | 'llama-60m' … 'llama-7b' (the paper's). */
 export function architectureByName(name: string, kind: 'causal-lm' | 'encoder-classifier' = 'causal-lm'): Architecture {
   if (name in LLAMA_SIZES) return llamaArchitecture(name as LlamaSize);
   if (name === 'tiny' || name === 'small') return { ...zoloArchitecture(kind, presetConfig(name)), name: `${name} (${kind})` };
-  throw new ConfigError(`model must be one of ${MODEL_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
+  if (isDecoderPreset(name)) return decoderArchitecture(decoderPresetConfig(name), name);
+  throw new ConfigError(`model must be one of ${MODEL_NAMES.join(', ')} or a Hugging Face model folder, got ${JSON.stringify(name)}`);
 }
 
 // ------------------------------------------------------------------ estimate

@@ -58,7 +58,7 @@ describe('estimateMemory', () => {
   });
 
   it('names the allowed models and methods on bad input', () => {
-    expect(() => architectureByName('llama-13b')).toThrow(/tiny, small, llama-60m, llama-130m, llama-350m, llama-1b, llama-7b/);
+    expect(() => architectureByName('llama-13b')).toThrow(/tiny, small, llama-tiny, llama-20m, llama-60m, llama-130m, llama-350m, llama-1b, llama-7b or a Hugging Face model folder/);
     expect(() => estimateMemory(llamaArchitecture('llama-60m'), 'sgd')).toThrow(/method must be one of adamw/);
   });
 });
