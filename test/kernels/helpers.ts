@@ -3,8 +3,10 @@
  * favour 1, primes and non-multiples of 4, and a closeness check with a stated error bound.
  */
 import fc from 'fast-check';
+import { afterAll, beforeAll } from 'vitest';
 import type { Backend, DeviceBuffer } from '../../src/kernels/backend.ts';
 import { createBackend, registeredBackends } from '../../src/kernels/index.ts';
+import { createWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.ts';
 
 /** f32 unit roundoff u = 2⁻²⁴. */
 export const U32 = 2 ** -24;
@@ -116,4 +118,18 @@ export function correlation(a: Float64Array, b: Float64Array): number {
     sbb += (b[i]! - mb) ** 2;
   }
   return sab / Math.sqrt(saa * sbb);
+}
+
+/** A 1-thread and a 2-thread wasm backend for a test file: created before its tests, disposed after. */
+export function wasmPair(): { one: WasmBackend; two: WasmBackend } {
+  const pair = {} as { one: WasmBackend; two: WasmBackend };
+  beforeAll(async () => {
+    pair.one = await createWasmBackend({ threads: 1 });
+    pair.two = await createWasmBackend({ threads: 2 });
+  });
+  afterAll(() => {
+    pair.one.dispose();
+    pair.two.dispose();
+  });
+  return pair;
 }

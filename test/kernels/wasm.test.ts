@@ -5,30 +5,21 @@
  * is validated, and workers end with dispose.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
 import { CpuBackend } from '../../src/kernels/cpu.ts';
 import { normalAt } from '../../src/kernels/rng.ts';
 import { createWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.ts';
 import { permutePlan } from '../../src/kernels/wasm/backend.ts';
-import { rng, uniform } from './helpers.ts';
+import { rng, uniform, wasmPair } from './helpers.ts';
 
-let one: WasmBackend;
-let two: WasmBackend;
-beforeAll(async () => {
-  one = await createWasmBackend({ threads: 1 });
-  two = await createWasmBackend({ threads: 2 });
-});
-afterAll(() => {
-  one.dispose();
-  two.dispose();
-});
+const wasm = wasmPair();
 
 describe('wasm backend', () => {
   test('reports its thread count in mode', () => {
-    expect(one.mode).toMatch(/^wasm-simd(\+fma)? x1 threads$/);
-    expect(two.mode).toMatch(/^wasm-simd(\+fma)? x2 threads$/);
-    expect(two.name).toBe('wasm');
+    expect(wasm.one.mode).toMatch(/^wasm-simd(\+fma)? x1 threads$/);
+    expect(wasm.two.mode).toMatch(/^wasm-simd(\+fma)? x2 threads$/);
+    expect(wasm.two.name).toBe('wasm');
   });
 
   test('results are bitwise independent of the thread count', () => {
@@ -49,7 +40,7 @@ describe('wasm backend', () => {
       backend.fillNormal(Z, 99, 3, 1);
       return [C, G, S, Z].map((x) => backend.readSync(x));
     };
-    const [x, y] = [run(one), run(two)];
+    const [x, y] = [run(wasm.one), run(wasm.two)];
     x.forEach((values, i) => expect(y[i]).toEqual(values));
   });
 
@@ -65,10 +56,10 @@ describe('wasm backend', () => {
         const spec = { batch: 1, m, n, k, transA, transB, alpha: 0.5, accumulate: true };
         const want = cpu.upload(c);
         cpu.matmul(cpu.upload(a), cpu.upload(b), want, spec);
-        const got = two.upload(c);
-        two.matmul(two.upload(a), two.upload(b), got, spec);
+        const got = wasm.two.upload(c);
+        wasm.two.matmul(wasm.two.upload(a), wasm.two.upload(b), got, spec);
         const w = cpu.readSync(want);
-        const g = two.readSync(got);
+        const g = wasm.two.readSync(got);
         // float32 dot products: |error| ≤ k·2⁻²⁴·Σ|a||b| ≤ k·2⁻²⁴·k (|a|, |b| < 1), plus the accumulate
         for (let i = 0; i < w.length; i++) expect(Math.abs(g[i]! - w[i]!)).toBeLessThan(k * k * 2 ** -24 + 1e-6);
       }
@@ -80,10 +71,10 @@ describe('wasm backend', () => {
     // product radius·cos adds 2⁻²⁴·|z|, so the documented 1e-6·max(1,|z|) bound has ~10× headroom
     const n = 400_000;
     for (const [seed, stream, offset] of [[0, 0, 0], [0xffffffff, 12345, 7], [42, 3, 1_000_001]] as const) {
-      const z = two.alloc(n);
-      two.fillNormal(z, seed, stream, offset);
-      const got = two.readSync(z);
-      two.free(z);
+      const z = wasm.two.alloc(n);
+      wasm.two.fillNormal(z, seed, stream, offset);
+      const got = wasm.two.readSync(z);
+      wasm.two.free(z);
       let worst = 0;
       for (let i = 0; i < n; i++) {
         const want = normalAt(seed, stream, offset + i);
@@ -95,39 +86,39 @@ describe('wasm backend', () => {
 
   test('perturbInPlace(+s) then (−s) restores θ to float32 rounding', () => {
     const theta = uniform(rng(11), 50_001);
-    const p = two.upload(theta);
-    two.perturbInPlace(p, 7, 9, 1e-3);
-    two.perturbInPlace(p, 7, 9, -1e-3);
-    const back = two.readSync(p);
+    const p = wasm.two.upload(theta);
+    wasm.two.perturbInPlace(p, 7, 9, 1e-3);
+    wasm.two.perturbInPlace(p, 7, 9, -1e-3);
+    const back = wasm.two.readSync(p);
     // two roundings of θ + s·z with |s·z| ≤ 6e-3: |error| ≤ 2·2⁻²⁴·(|θ| + 6e-3) < 1e-6 relative to 1
     for (let i = 0; i < theta.length; i++) expect(Math.abs(back[i]! - theta[i]!)).toBeLessThan(2 * 2 ** -24 * (Math.abs(theta[i]!) + 6e-3) + 1e-12);
   });
 
   test('freed buffers are recycled and come back zeroed', () => {
-    const first = one.upload(Float32Array.from({ length: 1000 }, (_, i) => i + 1));
+    const first = wasm.one.upload(Float32Array.from({ length: 1000 }, (_, i) => i + 1));
     const address = (first as unknown as { address: number }).address;
-    one.free(first);
-    const again = one.alloc(1000);
+    wasm.one.free(first);
+    const again = wasm.one.alloc(1000);
     expect((again as unknown as { address: number }).address).toBe(address);
-    expect(one.readSync(again).every((x) => x === 0)).toBe(true);
+    expect(wasm.one.readSync(again).every((x) => x === 0)).toBe(true);
   });
 
   test('deferred zeros of recycled buffers are honoured by accumulating and inherited ops', () => {
     const dirty = (n: number) => {
-      const b = two.upload(Float32Array.from({ length: n }, () => 7));
-      two.free(b);
-      return two.alloc(n);
+      const b = wasm.two.upload(Float32Array.from({ length: n }, () => 7));
+      wasm.two.free(b);
+      return wasm.two.alloc(n);
     };
-    const a = two.upload(Float32Array.of(1, 2, 3, 4));
+    const a = wasm.two.upload(Float32Array.of(1, 2, 3, 4));
     const out = dirty(4);
-    two.matmul(a, a, out, { batch: 1, m: 2, n: 2, k: 2, accumulate: true });
-    expect([...two.readSync(out)]).toEqual([7, 10, 15, 22]);
+    wasm.two.matmul(a, a, out, { batch: 1, m: 2, n: 2, k: 2, accumulate: true });
+    expect([...wasm.two.readSync(out)]).toEqual([7, 10, 15, 22]);
     const table = dirty(6);
-    two.embeddingBackward(Int32Array.of(2, 0), two.upload(Float32Array.of(1, 2, 3, 4)), table, 2);
-    expect([...two.readSync(table)]).toEqual([3, 4, 0, 0, 1, 2]);
+    wasm.two.embeddingBackward(Int32Array.of(2, 0), wasm.two.upload(Float32Array.of(1, 2, 3, 4)), table, 2);
+    expect([...wasm.two.readSync(table)]).toEqual([3, 4, 0, 0, 1, 2]);
     const partial = dirty(5);
-    two.write(partial, Float32Array.of(1, 2), 3);
-    expect([...two.readSync(partial)]).toEqual([0, 0, 0, 1, 2]);
+    wasm.two.write(partial, Float32Array.of(1, 2), 3);
+    expect([...wasm.two.readSync(partial)]).toEqual([0, 0, 0, 1, 2]);
   });
 
   test('permutations reduce to a contiguous-run plan or fall back, and match cpu', () => {
@@ -141,9 +132,9 @@ describe('wasm backend', () => {
       const x = Float32Array.from({ length: n }, (_, i) => i);
       const want = cpu.alloc(n);
       cpu.permute(cpu.upload(x), want, shape, perm);
-      const got = two.alloc(n);
-      two.permute(two.upload(x), got, shape, perm);
-      expect(two.readSync(got)).toEqual(cpu.readSync(want));
+      const got = wasm.two.alloc(n);
+      wasm.two.permute(wasm.two.upload(x), got, shape, perm);
+      expect(wasm.two.readSync(got)).toEqual(cpu.readSync(want));
     }), { seed: 801, numRuns: 150 });
     expect(permutePlan([16, 4, 64, 32], [0, 2, 1, 3])).toEqual({ outer: [16, 64, 4], strides: [8192, 32, 2048], run: 32 });
     expect(permutePlan([3, 5], [1, 0])).toBeUndefined();

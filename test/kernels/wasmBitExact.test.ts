@@ -3,23 +3,13 @@
  * epilogues must give the cpu oracle's (resp. the unfused ops') float32 results bit for bit, on
  * 1 and 2 threads: a trajectory computed before they existed must replay exactly.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { AdamSpec, DeviceBuffer } from '../../src/kernels/backend.ts';
 import { CpuBackend } from '../../src/kernels/cpu.ts';
-import { createWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.ts';
-import { rng, uniform } from './helpers.ts';
+import { rng, uniform, wasmPair } from './helpers.ts';
 
-let one: WasmBackend;
-let two: WasmBackend;
 const cpu = new CpuBackend();
-beforeAll(async () => {
-  one = await createWasmBackend({ threads: 1 });
-  two = await createWasmBackend({ threads: 2 });
-});
-afterAll(() => {
-  one.dispose();
-  two.dispose();
-});
+const wasm = wasmPair();
 
 /** Uniform values on [−scale, scale] with a few special ones (±0, large, tiny) mixed in; odd length to reach the scalar tails. */
 function values(seed: number, length: number, scale: number): Float32Array {
@@ -36,7 +26,7 @@ type Run = (backend: CpuBackend, buffers: DeviceBuffer[]) => void;
 
 /** Uploads `inputs` to each backend, runs `op`, and returns every buffer's contents per backend. */
 function outputs(inputs: Float32Array[], op: Run): Float32Array[][] {
-  return [cpu, one, two].map((backend) => {
+  return [cpu, wasm.one, wasm.two].map((backend) => {
     const buffers = inputs.map((x) => backend.upload(x));
     op(backend, buffers);
     const result = buffers.map((b) => backend.readSync(b).slice());
@@ -88,7 +78,7 @@ describe('wasm matmul epilogue equals matmul, bias add and GELU in turn, bit for
     const b = values(12, n * k, 0.3);
     const bias = values(13, n, 1);
     const spec = { batch, m, n, k, transB: true, bBatchStride: 0 };
-    for (const backend of [one, two]) {
+    for (const backend of [wasm.one, wasm.two]) {
       const [A, B, BIAS] = [a, b, bias].map((x) => backend.upload(x));
       const fused = backend.alloc(batch * m * n);
       backend.matmulEpilogue(A!, B!, fused, spec, { bias: withBias ? BIAS : undefined, gelu });
