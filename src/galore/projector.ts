@@ -26,7 +26,7 @@ import { BuiltinNoisePurpose, noiseKey } from '../kernels/noiseStreams.ts';
 import type { Engine, Tensor } from '../tensor/tensor.ts';
 import { ADAPTIVE_GAP_DEFAULTS, defaultGaLoreRank, GALORE_DEFAULTS, RANDOMIZED_SVD_DEFAULTS } from './defaults.ts';
 import { requireSized } from './moments.ts';
-import { exactTopSvd, randomizedTopSvd, type TopSingular } from './svd.ts';
+import { exactTopSvd, type MatrixProducts, randomizedTopSvd, type TopSingular } from './svd.ts';
 
 export const PROJECTION_TYPES = ['std', 'reverse_std', 'left', 'right', 'full'] as const;
 export type ProjectionType = (typeof PROJECTION_TYPES)[number];
@@ -216,7 +216,7 @@ export class GradientProjector {
     const want = { left: this.left !== null, right: this.rightT !== null };
     const top: TopSingular = this.options.svd === 'exact'
       ? exactTopSvd(values, this.rows, this.cols, this.rank, want)
-      : randomizedTopSvd(values, this.rows, this.cols, this.rank, want, {
+      : await randomizedTopSvd(this.backendProducts(grad), this.rows, this.cols, this.rank, want, {
         oversampling: this.options.oversampling,
         powerIterations: this.options.powerIterations,
         // a fresh test matrix per refresh, reproducible from (seed, parameter, refresh number)
@@ -227,6 +227,24 @@ export class GradientProjector {
     this.svdCalls++;
     this.lastRefreshStep = step;
     return true;
+  }
+
+  /**
+   * G·X and Gᵀ·X on the backend for the range finder: its products are the refresh's O(mn(k+p))
+   * work, which the host's float64 loops made minutes long on a 100M-class model's matrices.
+   */
+  private backendProducts(grad: Tensor): MatrixProducts {
+    const { engine, rows: m, cols: n } = this;
+    const multiply = async (x: Float64Array, cols: number, transA: boolean): Promise<Float64Array> => {
+      const input = engine.fromArray(Float32Array.from(x), [transA ? m : n, cols], 'workspace');
+      const out = engine.zeros([transA ? n : m, cols], 'workspace');
+      engine.backend.matmul(grad.buffer, input.buffer, out.buffer, { batch: 1, m: transA ? n : m, n: cols, k: transA ? m : n, transA });
+      const values = Float64Array.from(await out.read());
+      input.dispose();
+      out.dispose();
+      return values;
+    };
+    return { times: (x, cols) => multiply(x, cols, false), transposeTimes: (x, cols) => multiply(x, cols, true) };
   }
 
   /** R = PᵀG, GQ or PᵀGQ (workspace tensor of `projectedShape`). */

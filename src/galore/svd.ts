@@ -9,17 +9,20 @@
  *   route and the tests are compared with (the reference runs torch.linalg.svd in fp32; float64
  *   only makes our projector closer to the true singular vectors, never further).
  * - `randomizedTopSvd`: Halko, Martinsson & Tropp (2011) Alg. 4.4 (randomized subspace
- *   iteration) + Alg. 5.1 (direct SVD of the small B = QᵀA), with the Gaussian test matrix drawn
- *   from zolo's counter RNG so a refresh is reproducible from its noise stream (seed, parameter, purpose galore.randomizedSvd). Error (their
- *   Thm 10.6 / Cor. 10.10): E‖A − QQᵀA‖ ≤ [1 + 4√(k+p)/(p−1)·√min(m,n)]^{1/(2q+1)} σ_{k+1};
- *   exact (to rounding) whenever rank(A) ≤ k + p.
+ *   iteration) + Alg. 5.1 (direct SVD of the small B = QᵀA, here through the QR of B's rows so
+ *   the dense SVD is (k+p)×(k+p)), with the Gaussian test matrix drawn from zolo's counter RNG so
+ *   a refresh is reproducible from its noise stream (seed, parameter, purpose
+ *   galore.randomizedSvd). Error (their Thm 10.6 / Cor. 10.10):
+ *   E‖A − QQᵀA‖ ≤ [1 + 4√(k+p)/(p−1)·√min(m,n)]^{1/(2q+1)} σ_{k+1}; exact (to rounding) whenever
+ *   rank(A) ≤ k + p. Its products with A are `MatrixProducts`: the projector runs them on the
+ *   backend in float32 (the O(mn(k+p)) part), the orthogonalizations and the small SVD stay here.
  *
  * Matrices are dense row-major Float64Arrays. Singular vectors are unique only up to sign (and
  * rotation within equal singular values), so callers compare subspaces (galore.md §6.11).
  */
 import { Matrix, SVD } from 'ml-matrix';
 import { fillNoiseNormals, type NoiseKey } from '../kernels/noiseStreams.ts';
-import { matmulRaw } from '../tensortrain/dense.ts';
+import { matmulRaw, transpose64 } from '../tensortrain/dense.ts';
 
 export interface TopSingular {
   /** top-k left singular vectors, m×k row-major (null unless requested). */
@@ -70,28 +73,56 @@ export interface RandomizedOptions {
   key: NoiseKey;
 }
 
-/** Randomized top-k SVD (Halko et al. 2011, Alg. 4.4 + 5.1). Same contract as exactTopSvd. */
-export function randomizedTopSvd(
-  a: ArrayLike<number>, m: number, n: number, k: number, want: Want, options: RandomizedOptions,
-): TopSingular {
+/**
+ * The two products the range finder takes of A (m×n), for X row-major with `cols` columns:
+ * A·X (X n×cols → m×cols) and Aᵀ·X (X m×cols → n×cols). The projector computes them on the
+ * backend, where the gradient already is (float32 products, as the paper's torch.linalg.svd of
+ * the fp32 gradient); `hostProducts` computes them in float64.
+ */
+export interface MatrixProducts {
+  times(x: Float64Array, cols: number): Promise<Float64Array>;
+  transposeTimes(x: Float64Array, cols: number): Promise<Float64Array>;
+}
+
+/** A·X and Aᵀ·X on the host, in float64, for a dense row-major A. */
+export function hostProducts(a: ArrayLike<number>, m: number, n: number): MatrixProducts {
+  const A = Float64Array.from(a as ArrayLike<number>);
+  return {
+    times: async (x, cols) => matmulRaw(A, x, m, n, cols),
+    transposeTimes: async (x, cols) => multiplyTransA(A, x, m, n, cols),
+  };
+}
+
+/**
+ * Randomized top-k SVD (Halko et al. 2011, Alg. 4.4 + 5.1) of the m×n matrix `a` (host values) or
+ * of the matrix behind `products`. Same contract as exactTopSvd.
+ */
+export async function randomizedTopSvd(
+  a: ArrayLike<number> | MatrixProducts, m: number, n: number, k: number, want: Want, options: RandomizedOptions,
+): Promise<TopSingular> {
+  const products = 'times' in a ? a : hostProducts(a, m, n);
   const rank = Math.min(k, m, n);
   const samples = Math.min(rank + options.oversampling, m, n);
-  const A = Float64Array.from(a as ArrayLike<number>);
   const omega = new Float64Array(n * samples);
   fillNoiseNormals(omega, options.key);
   // fallback columns are drawn past Ω's n·samples elements of the same stream
   const fallback = { key: options.key, offset: n * samples };
-  let Q = orthonormalColumns(matmulRaw(A, omega, m, n, samples), m, samples, fallback);
+  let Q = orthonormalColumns(await products.times(omega, samples), m, samples, fallback);
   for (let iteration = 0; iteration < options.powerIterations; iteration++) {
-    const Z = orthonormalColumns(multiplyTransA(A, Q, m, n, samples), n, samples, fallback);
-    Q = orthonormalColumns(matmulRaw(A, Z, m, n, samples), m, samples, fallback);
+    const Z = orthonormalColumns(await products.transposeTimes(Q, samples), n, samples, fallback);
+    Q = orthonormalColumns(await products.times(Z, samples), m, samples, fallback);
   }
-  // B = QᵀA (samples×n); its SVD B = Ũ Σ Vᵀ gives A ≈ (QŨ) Σ Vᵀ.
-  const B = multiplyTransA(Q, A, m, samples, n);
-  const small = exactTopSvd(B, samples, n, rank, { left: want.left, right: want.right });
-  let left: Float64Array | null = null;
-  if (want.left) left = matmulRaw(Q, small.left!, m, samples, rank);
-  return { left, values: small.values, rightT: small.rightT };
+  // B = QᵀA = (AᵀQ)ᵀ (samples×n), factored through the QR of its rows, B = Rᵀ Q₂ᵀ (Rᵀ samples×samples),
+  // so that only the small Rᵀ = Ũ Σ Ṽᵀ goes through the dense SVD (the SVD of the wide B itself was
+  // most of a refresh): A ≈ (QŨ) Σ (Ṽᵀ Q₂ᵀ).
+  const B = transpose64({ rows: n, cols: samples, data: await products.transposeTimes(Q, samples) }).data;
+  const R = gramSchmidt(B, samples, n, { key: options.key, offset: fallback.offset + samples * Math.max(m, n) });
+  const small = exactTopSvd(transpose64({ rows: samples, cols: samples, data: R }).data, samples, samples, rank, want);
+  return {
+    left: want.left ? matmulRaw(Q, small.left!, m, samples, rank) : null,
+    values: small.values,
+    rightT: want.right ? matmulRaw(small.rightT!, B, rank, samples, n) : null,
+  };
 }
 
 /** C = Aᵀ·B with A r×k, B r×c → k×c. */
@@ -110,36 +141,59 @@ function multiplyTransA(A: Float64Array, B: Float64Array, r: number, k: number, 
 }
 
 /**
- * Orthonormalizes the columns of Y (rows×cols, cols ≤ rows) in place by modified Gram–Schmidt with
- * one re-orthogonalization pass ("twice is enough", Giraud et al. 2005). A column that vanishes
- * (Y rank-deficient, e.g. a gradient of rank < k + p) is replaced by a fresh Gaussian column so Q
- * stays orthonormal; those directions then carry zero singular values in B.
+ * Orthonormalizes the columns of Y (rows×cols, cols ≤ rows) in place (see gramSchmidt), on a
+ * column-major copy so that every pass reads memory in order.
  */
-function orthonormalColumns(Y: Float64Array, rows: number, cols: number, fallback: { key: NoiseKey; offset: number }): Float64Array {
-  const column = new Float64Array(rows);
-  for (let j = 0; j < cols; j++) {
-    for (let i = 0; i < rows; i++) column[i] = Y[i * cols + j]!;
-    const original = Math.sqrt(dot(column, column));
-    let norm = orthogonalizeAgainst(Y, column, rows, cols, j);
-    if (!(norm > 1e-10 * original) || norm === 0) {
-      // numerically dependent column: substitute a deterministic random direction
-      fillNoiseNormals(column, fallback.key, fallback.offset + j * rows);
-      norm = orthogonalizeAgainst(Y, column, rows, cols, j);
-    }
-    for (let i = 0; i < rows; i++) Y[i * cols + j] = column[i]! / norm;
-  }
+function orthonormalColumns(Y: Float64Array, rows: number, cols: number, fallback: Fallback): Float64Array {
+  const columns = transpose64({ rows, cols, data: Y }).data;
+  gramSchmidt(columns, cols, rows, fallback);
+  Y.set(transpose64({ rows: cols, cols: rows, data: columns }).data);
   return Y;
 }
 
-function orthogonalizeAgainst(Y: Float64Array, column: Float64Array, rows: number, cols: number, upTo: number): number {
+interface Fallback {
+  key: NoiseKey;
+  offset: number;
+}
+
+/**
+ * QR of `count` vectors of length `length`, stored one after another in `vectors`, by modified
+ * Gram–Schmidt with one re-orthogonalization pass ("twice is enough", Giraud et al. 2005): the
+ * vectors become orthonormal q_j in place, and the returned R (count×count, upper triangular,
+ * row-major) gives each original vector as Σ_{p≤j} R[p][j]·q_p. A vector that vanishes (the set
+ * rank-deficient, e.g. a gradient of rank < k + p) is replaced by a fresh Gaussian direction so the
+ * q stay orthonormal, with R[j][j] = 0: those directions carry zero singular values.
+ */
+function gramSchmidt(vectors: Float64Array, count: number, length: number, fallback: Fallback): Float64Array {
+  const R = new Float64Array(count * count);
+  for (let j = 0; j < count; j++) {
+    const v = vectors.subarray(j * length, (j + 1) * length);
+    const original = Math.sqrt(dot(v, v));
+    let norm = orthogonalizeAgainst(vectors, v, length, j, R, count);
+    if (!(norm > 1e-10 * original) || norm === 0) {
+      // numerically dependent vector: substitute a deterministic random direction
+      fillNoiseNormals(v, fallback.key, fallback.offset + j * length);
+      norm = orthogonalizeAgainst(vectors, v, length, j, null, count);
+      R[j * count + j] = 0;
+    } else {
+      R[j * count + j] = norm;
+    }
+    for (let i = 0; i < length; i++) v[i]! /= norm;
+  }
+  return R;
+}
+
+/** v ← v − Σ_{p<upTo} (q_p·v) q_p, twice; adds the coefficients to R's column `upTo` when given. Returns ‖v‖. */
+function orthogonalizeAgainst(vectors: Float64Array, v: Float64Array, length: number, upTo: number, R: Float64Array | null, count: number): number {
   for (let pass = 0; pass < 2; pass++) {
     for (let p = 0; p < upTo; p++) {
-      let projection = 0;
-      for (let i = 0; i < rows; i++) projection += Y[i * cols + p]! * column[i]!;
-      for (let i = 0; i < rows; i++) column[i]! -= projection * Y[i * cols + p]!;
+      const q = vectors.subarray(p * length, (p + 1) * length);
+      const projection = dot(q, v);
+      for (let i = 0; i < length; i++) v[i]! -= projection * q[i]!;
+      if (R) R[p * count + upTo]! += projection;
     }
   }
-  return Math.sqrt(dot(column, column));
+  return Math.sqrt(dot(v, v));
 }
 
 function dot(x: Float64Array, y: Float64Array): number {
