@@ -196,7 +196,7 @@ const md = [
   '',
   'What each figure is: forward = logits + mean cross-entropy without a tape (the ZO loss closure); MeZO = perturb +ε, forward, −2ε, forward, restore fused with the update ' +
     '(zolo regenerates counter-based noise three times per step, PyTorch four); AdamW and GaLore = forward under the tape/autograd + backward + optimizer step; ' +
-    'GaLore r 256, T 200, α 0.25 on the attention and MLP weights, the projector refreshed in the warm-up ("first step": zolo by its host-side randomized range finder without power iterations, PyTorch by exact SVD), so the timed steps are steady state. ' +
+    'GaLore r 256, T 200, α 0.25 on the attention and MLP weights, the projector refreshed in the warm-up ("first step": zolo by its randomized range finder without power iterations — products with the gradient on the backend, orthogonalizations and the small SVD on the host —, PyTorch by exact SVD), so the timed steps are steady state. ' +
     'RSS includes the runtime (Node + wasm heap; Python + torch). The MeZO ÷ forward ratio falls as the batch grows: the noise passes cost per parameter, the forward per token.',
   '',
   `Reproduce: \`ZOLO_TORCH_PYTHON=/path/to/python ${results.command}\`.`,
