@@ -65,6 +65,30 @@ describe('wasm float64 kernels reproduce the cpu loops bit for bit', () => {
   });
 });
 
+describe('wasm cross-entropy reproduces the cpu loop bit for bit', () => {
+  test('its exponential is Math.exp (fdlibm) bit for bit: special values, every binade of the reduction, and 10⁶ random arguments', () => {
+    const specials = [0, -0, 1, -1, 0.5, -0.5, 2 ** -28, -(2 ** -29), 0.34657359027997264, 0.3465735902799727, 1.0397207708399179,
+      709.78, 709.7827128933841, 709.79, -708.4, -745.13, -745.14, -1e-300, 5e-324, 1e300, -1e300, Infinity, -Infinity, NaN];
+    const random = rng(17);
+    const args = [...specials, ...Array.from({ length: 1_000_000 }, (_, i) => {
+      const u = random();
+      // mostly where softmax reads it (x ≤ 0), plus both tails and the small-|x| branches
+      return i % 4 === 0 ? (u - 0.5) * 1500 : i % 4 === 1 ? (u - 0.5) * 2 : i % 4 === 2 ? -u * 100 : (u - 0.5) * 2 ** -(Math.floor(u * 40));
+    })];
+    const differing = args.filter((x) => !Object.is(wasm.two.exp64(x), Math.exp(x)));
+    expect(differing.slice(0, 5)).toEqual([]);
+  });
+
+  // rows × vocab: one row; below and above the parallel threshold; a vocabulary-sized row
+  test.each([[1, 7], [13, 100], [64, 1_000], [9, 32_000]])('%s rows × %s classes, loss and gradient, ignored targets', (rows, cols) => {
+    const logits = values(21, rows * cols, 30);
+    const targets = Int32Array.from({ length: rows }, (_, r) => (r % 5 === 3 ? -1 : (r * 7919) % cols));
+    expectBitwise(outputs([logits, new Float32Array(rows), new Float32Array(rows * cols).fill(9)], (b, [l, losses, d]) =>
+      b.crossEntropy(l!, targets, losses!, rows, cols, d!, 1 / rows)));
+    expectBitwise(outputs([logits, new Float32Array(rows)], (b, [l, losses]) => b.crossEntropy(l!, targets, losses!, rows, cols)));
+  });
+});
+
 describe('wasm matmul epilogue equals matmul, bias add and GELU in turn, bit for bit', () => {
   // k 70: one k slice; k 600: three (the epilogue must wait for the last); m, n not multiples of the 4 × 8 block
   test.each([

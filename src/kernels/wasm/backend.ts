@@ -309,6 +309,37 @@ export class WasmBackend extends CpuBackend {
     }
   }
 
+  override crossEntropy(
+    logits: DeviceBuffer, targets: Int32Array, losses: DeviceBuffer, rows: number, cols: number,
+    dLogits?: DeviceBuffer, gradScale = 1,
+  ): void {
+    this.ready(logits);
+    this.output(losses, rows);
+    if (dLogits) this.output(dLogits, rows * cols);
+    if (rows === 0) return;
+    const targetBytes = rows * 4;
+    const statBytes = rows * 16;
+    const ids = this.heap.allocBytes(targetBytes).address;
+    const stats = this.heap.allocBytes(statBytes).address;
+    try {
+      this.heap.int32View(ids, rows).set(targets);
+      const parallel = rows * cols >= PARALLEL_MIN_ELEMENTS;
+      this.pool.run('ce_stats', [buf(logits).address, ids, stats, rows, cols], parallel);
+      // the row's log-sum-exp with the host's Math.log, as the cpu loop computes it: [max, Σ] → [logSum, Σ]
+      const stat = this.heap.float64View(stats, 2 * rows);
+      for (let r = 0; r < rows; r++) if (targets[r]! >= 0) stat[2 * r] = Math.log(stat[2 * r + 1]!) + stat[2 * r]!;
+      this.pool.run('ce_out', [buf(logits).address, ids, stats, buf(losses).address, dLogits ? buf(dLogits).address : 0, gradScale, rows, cols], parallel);
+    } finally {
+      this.heap.freeBytes(ids, targetBytes);
+      this.heap.freeBytes(stats, statBytes);
+    }
+  }
+
+  /** The kernels' exponential (fdlibm's, as V8's Math.exp), for tests that compare the two bit for bit. */
+  exp64(x: number): number {
+    return this.pool.call('exp64', x);
+  }
+
   override softmaxBackward(y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, rows: number, cols: number, alpha = 1): void {
     this.ready(y, dy);
     this.output(dx, rows * cols);

@@ -53,6 +53,11 @@ export class SharedHeap {
     return new Int32Array(this.buffer, address, length);
   }
 
+  /** A Float64Array view of `length` doubles at `address` (a multiple of 8). */
+  float64View(address: number, length: number): Float64Array {
+    return new Float64Array(this.buffer, address, length);
+  }
+
   /** A Float32Array view of `length` floats at `address` (valid for the memory's lifetime). */
   view(address: number, length: number): Float32Array {
     return new Float32Array(this.buffer, address, length);

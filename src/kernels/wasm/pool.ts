@@ -132,6 +132,13 @@ export class ThreadPool {
     }
   }
 
+  /** Calls the scalar function `name` on this thread (a helper the kernels use, exported for tests). */
+  call(name: string, ...args: number[]): number {
+    const fn = this.index.get(name);
+    if (fn === undefined) throw new Error(`wasm function ${name} does not exist`);
+    return this.kernels[fn]!(...args);
+  }
+
   dispose(): void {
     Atomics.store(this.ctrl, EXIT, 1);
     Atomics.add(this.ctrl, GENERATION, 1);

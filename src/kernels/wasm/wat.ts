@@ -22,6 +22,7 @@
  */
 
 import { backwardKernels } from './watBackward.ts';
+import { crossEntropyKernels } from './watCrossEntropy.ts';
 import { float64Kernels } from './watFloat64.ts';
 import { matmulKernel, microKernel } from './watMatmul.ts';
 
@@ -712,6 +713,7 @@ export function kernelModuleText(maxPages: number, fma = false): string {
   ${matmulKernel}
   ${float64Kernels}
   ${backwardKernels}
+  ${crossEntropyKernels}
   ${peakKernel(fma)}
 )`;
 }
