@@ -65,18 +65,25 @@ describe('wasm float64 kernels reproduce the cpu loops bit for bit', () => {
   });
 });
 
-describe('wasm cross-entropy reproduces the cpu loop bit for bit', () => {
-  test('its exponential is Math.exp (fdlibm) bit for bit: special values, every binade of the reduction, and 10⁶ random arguments', () => {
-    const specials = [0, -0, 1, -1, 0.5, -0.5, 2 ** -28, -(2 ** -29), 0.34657359027997264, 0.3465735902799727, 1.0397207708399179,
-      709.78, 709.7827128933841, 709.79, -708.4, -745.13, -745.14, -1e-300, 5e-324, 1e300, -1e300, Infinity, -Infinity, NaN];
+describe('wasm kernels that call Math.exp and Math.tanh reproduce the cpu loops bit for bit', () => {
+  test.each([['exp64', Math.exp], ['tanh64', Math.tanh]] as const)('%s is Math\'s (fdlibm) bit for bit: special values, every branch of the reduction, 10⁶ random arguments', (name, reference) => {
+    const specials = [0, -0, 1, -1, 0.5, -0.5, 2 ** -28, -(2 ** -29), 2 ** -55, 0.34657359027997264, 0.3465735902799727, 1.0397207708399179,
+      0.25, -0.25, -0.3, 21.99, 22, -22, 39, 40, 709.78, 709.7827128933841, 709.79, -708.4, -745.13, -745.14, -1e-300, 5e-324, 1e300, -1e300,
+      Infinity, -Infinity, NaN];
     const random = rng(17);
     const args = [...specials, ...Array.from({ length: 1_000_000 }, (_, i) => {
       const u = random();
-      // mostly where softmax reads it (x ≤ 0), plus both tails and the small-|x| branches
-      return i % 4 === 0 ? (u - 0.5) * 1500 : i % 4 === 1 ? (u - 0.5) * 2 : i % 4 === 2 ? -u * 100 : (u - 0.5) * 2 ** -(Math.floor(u * 40));
+      // where the kernels read them (softmax: x ≤ 0; GELU: |u| ≲ 10), both tails, and the small-|x| branches
+      return i % 4 === 0 ? (u - 0.5) * 1500 : i % 4 === 1 ? (u - 0.5) * 20 : i % 4 === 2 ? -u * 100 : (u - 0.5) * 2 ** -Math.floor(u * 60);
     })];
-    const differing = args.filter((x) => !Object.is(wasm.two.exp64(x), Math.exp(x)));
+    const differing = args.filter((x) => !Object.is(wasm.two.libm(name, x), reference(x)));
     expect(differing.slice(0, 5)).toEqual([]);
+  });
+
+  test('geluBackward', () => {
+    // GELU's argument spans tanh's branches: |u| < 2⁻²⁸, < 1, ≥ 1, ≥ 22
+    const x = values(31, N, 8);
+    expectBitwise(outputs([x, values(32, N, 1), new Float32Array(N)], (b, [xs, dy, dx]) => b.geluBackward(xs!, dy!, dx!)));
   });
 
   // rows × vocab: one row; below and above the parallel threshold; a vocabulary-sized row

@@ -5,8 +5,8 @@
  * ops without a wasm kernel (backward-only and rarely used ones) run the cpu oracle's loops
  * unchanged. Overridden here: matmul (and its fused bias/GELU epilogue), permute, binary, the SIMD
  * unary maps, affine, axpby, embedding, layer norm, softmax, perturbInPlace, fillNormal, and
- * layerNormBackward/softmaxBackward/embeddingBackward/adamStep/adamDirection (float64 like the
- * cpu loops, bit for bit), plus buffer management (a
+ * layerNormBackward/softmaxBackward/embeddingBackward/geluBackward/crossEntropy/adamStep/adamDirection
+ * (float64 like the cpu loops, bit for bit), plus buffer management (a
  * size-class heap over the shared memory, deferred zero fills; see WasmBuffer).
  *
  * Agreement with the cpu oracle: binary ops and neg/abs/square/relu/sqrt, permute, embedding are
@@ -309,6 +309,13 @@ export class WasmBackend extends CpuBackend {
     }
   }
 
+  override geluBackward(x: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer): void {
+    const n = x.length;
+    this.ready(x, dy);
+    this.output(dx, n);
+    this.pool.run('gelu_bwd', [n, buf(x).address, buf(dy).address, buf(dx).address], n >= PARALLEL_MIN_ELEMENTS);
+  }
+
   override crossEntropy(
     logits: DeviceBuffer, targets: Int32Array, losses: DeviceBuffer, rows: number, cols: number,
     dLogits?: DeviceBuffer, gradScale = 1,
@@ -335,9 +342,9 @@ export class WasmBackend extends CpuBackend {
     }
   }
 
-  /** The kernels' exponential (fdlibm's, as V8's Math.exp), for tests that compare the two bit for bit. */
-  exp64(x: number): number {
-    return this.pool.call('exp64', x);
+  /** The kernels' exp and tanh (fdlibm's, as V8's Math.exp and Math.tanh), for tests that compare them bit for bit. */
+  libm(name: 'exp64' | 'tanh64', x: number): number {
+    return this.pool.call(name, x);
   }
 
   override softmaxBackward(y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, rows: number, cols: number, alpha = 1): void {

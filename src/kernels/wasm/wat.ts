@@ -23,6 +23,7 @@
 
 import { backwardKernels } from './watBackward.ts';
 import { crossEntropyKernels } from './watCrossEntropy.ts';
+import { libmFunctions } from './watLibm.ts';
 import { float64Kernels } from './watFloat64.ts';
 import { matmulKernel, microKernel } from './watMatmul.ts';
 
@@ -713,6 +714,7 @@ export function kernelModuleText(maxPages: number, fma = false): string {
   ${matmulKernel}
   ${float64Kernels}
   ${backwardKernels}
+  ${libmFunctions}
   ${crossEntropyKernels}
   ${peakKernel(fma)}
 )`;

@@ -5,8 +5,7 @@
  * and is rounded to f32 once wherever the JavaScript stores into a Float32Array. Elements are
  * independent, so splitting them among threads cannot change a bit.
  *
- * GELU's backward stays on the cpu loop: it calls Math.tanh (fdlibm), which WebAssembly can only
- * reach through an imported JavaScript function; measured, that is no faster than the loop itself.
+ * GELU's backward calls Math.tanh in the loop; `$tanh64` (watLibm.ts) is that function bit for bit.
  */
 
 /** Elements per grab (a multiple of 4). */
@@ -68,4 +67,20 @@ const adamDirection = float64Kernel('adam_dir', `(param $o i32) ${ADAM_PARAMS}`,
       ${moments(o)}
       ${store('$o', o, '(local.get $u)')}`);
 
-export const float64Kernels = [adamStep, adamDirection].join('\n');
+const GELU_C = Math.sqrt(2 / Math.PI);
+const f64 = (x: number): string => `(f64.const ${String(x)})`;
+
+/**
+ * gelu_bwd(n, x, dy, dx): cpu.ts's geluBackward, dx = dy·geluDerivative(x) with
+ *   u = C·(x + 0.044715·x·x·x), t = tanh u, geluDerivative = ½(1 + t) + ½x(1 − t²)·C·(1 + 3·0.044715·x·x),
+ * every product in the JavaScript expression's left-to-right order (3·0.044715 folded, as V8 folds it).
+ */
+const geluBackward = float64Kernel('gelu_bwd', '(param $x i32) (param $dy i32) (param $dx i32)', '(local $v f64) (local $t f64)', (o) => `
+      (local.set $v ${load('$x', o)})
+      (local.set $t (call $tanh64 (f64.mul ${f64(GELU_C)} (f64.add (local.get $v)
+        (f64.mul (f64.mul (f64.mul ${f64(0.044715)} (local.get $v)) (local.get $v)) (local.get $v))))))
+      ${store('$dx', o, `(f64.mul ${load('$dy', o)} (f64.add (f64.mul (f64.const 0.5) (f64.add (f64.const 1) (local.get $t)))
+        (f64.mul (f64.mul (f64.mul (f64.mul (f64.const 0.5) (local.get $v)) (f64.sub (f64.const 1) (f64.mul (local.get $t) (local.get $t)))) ${f64(GELU_C)})
+          (f64.add (f64.const 1) (f64.mul (f64.mul ${f64(3 * 0.044715)} (local.get $v)) (local.get $v))))))`)}`);
+
+export const float64Kernels = [adamStep, adamDirection, geluBackward].join('\n');
