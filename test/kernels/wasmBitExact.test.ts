@@ -80,6 +80,20 @@ describe('wasm kernels that call Math.exp and Math.tanh reproduce the cpu loops 
     expect(differing.slice(0, 5)).toEqual([]);
   });
 
+  test('the two-lane exp is Math.exp in each lane, on its vector path (−708 < x ≤ 0) and when a lane sends both to the scalar one', () => {
+    const random = rng(19);
+    const onPath = [0, -0, -(2 ** -29), -(2 ** -28), -0.34657359027997264, -0.3465735902799727, -1.0397207708399179, -1.04, -707.9, -700];
+    const args = [...onPath, ...Array.from({ length: 300_000 }, (_, i) => {
+      const u = random();
+      return i % 3 === 0 ? -u * 708 : i % 3 === 1 ? -u * 2 : -u * 2 ** -Math.floor(u * 40);
+    })];
+    const offPath = [1, 0.5, -708.5, -800, NaN, Infinity, -Infinity];
+    const pairs = [...args.map((x, i) => [x, args[(i * 7) % args.length]!]), ...offPath.map((y, i) => [args[i]!, y])];
+    const differing = pairs.filter(([x, y]) => !Object.is(wasm.two.libm('exp64x2_lane0', x!, y!), Math.exp(x!))
+      || !Object.is(wasm.two.libm('exp64x2_lane1', x!, y!), Math.exp(y!)));
+    expect(differing.slice(0, 5)).toEqual([]);
+  });
+
   test('geluBackward', () => {
     // GELU's argument spans tanh's branches: |u| < 2⁻²⁸, < 1, ≥ 1, ≥ 22
     const x = values(31, N, 8);

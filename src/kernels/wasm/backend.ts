@@ -342,9 +342,12 @@ export class WasmBackend extends CpuBackend {
     }
   }
 
-  /** The kernels' exp and tanh (fdlibm's, as V8's Math.exp and Math.tanh), for tests that compare them bit for bit. */
-  libm(name: 'exp64' | 'tanh64', x: number): number {
-    return this.pool.call(name, x);
+  /**
+   * The kernels' exp and tanh (fdlibm's, as V8's Math.exp and Math.tanh; the two-lane exp's lanes
+   * given (x, other lane)), for tests that compare them bit for bit.
+   */
+  libm(name: 'exp64' | 'tanh64' | 'exp64x2_lane0' | 'exp64x2_lane1', ...args: number[]): number {
+    return this.pool.call(name, ...args);
   }
 
   override softmaxBackward(y: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer, rows: number, cols: number, alpha = 1): void {

@@ -24,9 +24,11 @@ const TWO_M1000 = 9.33263618503218878990e-302;
 const TWO_1023 = 8.988465674311579539e307;
 const E = 2.718281828459045;
 
-/** c₀ + v(c₁ + v(c₂ + …)) as C evaluates it, innermost first. */
+/** c₀ + v(c₁ + v(c₂ + …)) as C evaluates it, innermost first (and the same on f64x2 lanes). */
 const horner = (coefficients: readonly number[], v: string): string =>
   coefficients.slice(0, -1).reduceRight((inner, c) => `(f64.add ${f64(c)} (f64.mul ${get(v)} ${inner}))`, f64(coefficients[coefficients.length - 1]!));
+const hornerV = (coefficients: readonly number[], v: string): string =>
+  coefficients.slice(0, -1).reduceRight((inner, c) => `(f64x2.add (f64x2.splat ${f64(c)}) (f64x2.mul ${get(v)} ${inner}))`, `(f64x2.splat ${f64(coefficients[coefficients.length - 1]!)})`);
 
 const exp64 = `
   (func $exp64 (param $x f64) (result f64)
@@ -71,6 +73,45 @@ const exp64 = `
       (return (f64.mul ${get('y')} ${get('twopk')}))))
     (f64.mul (f64.mul ${get('y')} ${get('twopk')}) ${f64(TWO_M1000)}))
 `;
+
+const vf64 = (x: number): string => `(f64x2.splat ${f64(x)})`;
+
+/**
+ * exp of both f64 lanes, each bit for bit `$exp64`, for arguments in (−708, 0] — where softmax and
+ * cross-entropy read it (x − max) — without branches: there fdlibm takes one of three paths by |x|
+ * (below 2⁻²⁸: 1 + x; up to ½ln2: the k = 0 rational form; beyond: reduction by k·ln2 with k from
+ * truncation, k ≥ −1021, whose 0.5–1.5·ln2 special case gives the same k, hi and lo for x < 0),
+ * and each lane takes its path by select. Any other argument (positive, below −708, NaN) sends
+ * both lanes through `$exp64`.
+ */
+const exp64x2 = `
+  (func $exp64x2 (param $x v128) (result v128)
+    (local $abs v128) (local $reduce v128) (local $t v128) (local $k v128) (local $hi v128) (local $lo v128)
+    (local $xr v128) (local $z v128) (local $c v128) (local $q v128) (local $twopk v128)
+    (if (i32.eqz (v128.any_true (v128.not (v128.and (f64x2.gt ${get('x')} ${vf64(-708)}) (f64x2.le ${get('x')} (f64x2.splat (f64.const 0)))))))
+      (then
+        (local.set $abs (v128.and ${get('x')} (i64x2.splat (i64.const 0x7fffffffffffffff))))
+        ;; |x| > ½ln2 (high word > 0x3fd62e42): reduce; otherwise t = 0 leaves x as it is
+        (local.set $reduce (i64x2.gt_s ${get('abs')} (i64x2.splat (i64.const 0x3fd62e42ffffffff))))
+        (local.set $t (v128.and ${get('reduce')} (f64x2.trunc (f64x2.add (f64x2.mul ${vf64(INV_LN2)} ${get('x')}) ${vf64(-0.5)}))))
+        (local.set $hi (f64x2.sub ${get('x')} (f64x2.mul ${get('t')} ${vf64(LN2_HI)})))
+        (local.set $lo (f64x2.mul ${get('t')} ${vf64(LN2_LO)}))
+        (local.set $xr (f64x2.sub ${get('hi')} ${get('lo')}))
+        (local.set $z (f64x2.mul ${get('xr')} ${get('xr')}))
+        (local.set $c (f64x2.sub ${get('xr')} (f64x2.mul ${get('z')} ${hornerV(P, 'z')})))
+        ;; k = 0: 1 − ((x·c)/(c − 2) − x); k ≠ 0: 1 − ((lo − (x·c)/(2 − c)) − hi), times 2ᵏ
+        (local.set $q (f64x2.div (f64x2.mul ${get('xr')} ${get('c')})
+          (v128.bitselect (f64x2.sub ${vf64(2)} ${get('c')}) (f64x2.sub ${get('c')} ${vf64(2)}) ${get('reduce')})))
+        (local.set $k (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero ${get('t')})))
+        (local.set $twopk (i64x2.shl (i64x2.add ${get('k')} (i64x2.splat (i64.const 0x3ff))) (i32.const 52)))
+        (return (v128.bitselect
+          (f64x2.add ${vf64(1)} ${get('x')})
+          (v128.bitselect
+            (f64x2.mul (f64x2.sub ${vf64(1)} (f64x2.sub (f64x2.sub ${get('lo')} ${get('q')}) ${get('hi')})) ${get('twopk')})
+            (f64x2.sub ${vf64(1)} (f64x2.sub ${get('q')} ${get('xr')}))
+            ${get('reduce')})
+          (i64x2.lt_s ${get('abs')} (i64x2.splat (i64.const 0x3e30000000000000)))))))
+    (f64x2.replace_lane 1 (f64x2.splat (call $exp64 (f64x2.extract_lane 0 ${get('x')}))) (call $exp64 (f64x2.extract_lane 1 ${get('x')}))))`;
 
 /** expm1's constants (s_expm1.c): Q1…Q5 scaled for R(2z), z = x²/2. */
 const Q = [1, -3.33333333333331316428e-02, 1.58730158725481460165e-03, -7.93650757867487942473e-05, 4.00821782732936239552e-06, -2.01099218183624371326e-07];
@@ -162,7 +203,9 @@ const tanh64 = `
       (else (local.set $z (f64.const 1))))
     (select ${get('z')} (f64.neg ${get('z')}) (i32.ge_s ${get('jx')} (i32.const 0))))`;
 
-/** The three functions, and exports of exp64 and tanh64 for the tests that compare them with Math. */
-export const libmFunctions = [exp64, expm1, tanh64,
+/** The functions, and exports of exp64, both lanes of exp64x2, and tanh64 for the tests that compare them with Math. */
+export const libmFunctions = [exp64, exp64x2, expm1, tanh64,
   '(func (export "exp64") (param $x f64) (result f64) (call $exp64 (local.get $x)))',
+  '(func (export "exp64x2_lane0") (param $x f64) (param $y f64) (result f64) (f64x2.extract_lane 0 (call $exp64x2 (f64x2.replace_lane 1 (f64x2.splat (local.get $x)) (local.get $y)))))',
+  '(func (export "exp64x2_lane1") (param $x f64) (param $y f64) (result f64) (f64x2.extract_lane 1 (call $exp64x2 (f64x2.replace_lane 1 (f64x2.splat (local.get $x)) (local.get $y)))))',
   '(func (export "tanh64") (param $x f64) (result f64) (call $tanh64 (local.get $x)))'].join('\n');
