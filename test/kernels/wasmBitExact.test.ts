@@ -110,6 +110,16 @@ describe('wasm kernels that call Math.exp and Math.tanh reproduce the cpu loops 
   });
 });
 
+describe('wasm reduce reproduces the cpu loop bit for bit', () => {
+  // full 16-column groups, a partial last group, inner 1, several outer indices
+  test.each([
+    ['sum', [1, 2048, 512]], ['sum', [3, 37, 21]], ['mean', [2, 300, 33]], ['max', [5, 64, 17]], ['max', [4, 50, 1]], ['mean', [1, 1, 40]],
+  ] as const)('%s over %j', (op, dims) => {
+    const [outer, mid, inner] = dims;
+    expectBitwise(outputs([values(41, outer * mid * inner, 3), new Float32Array(outer * inner).fill(7)], (b, [a, out]) => b.reduce(op, a!, out!, [outer, mid, inner])));
+  });
+});
+
 describe('wasm matmul epilogue equals matmul, bias add and GELU in turn, bit for bit', () => {
   // k 70: one k slice; k 600: three (the epilogue must wait for the last); m, n not multiples of the 4 × 8 block
   test.each([

@@ -5,7 +5,7 @@
  * ops without a wasm kernel (backward-only and rarely used ones) run the cpu oracle's loops
  * unchanged. Overridden here: matmul (and its fused bias/GELU epilogue), permute, binary, the SIMD
  * unary maps, affine, axpby, embedding, layer norm, softmax, perturbInPlace, fillNormal, and
- * layerNormBackward/softmaxBackward/embeddingBackward/geluBackward/crossEntropy/adamStep/adamDirection
+ * layerNormBackward/softmaxBackward/embeddingBackward/geluBackward/crossEntropy/reduce/adamStep/adamDirection
  * (float64 like the cpu loops, bit for bit), plus buffer management (a
  * size-class heap over the shared memory, deferred zero fills; see WasmBuffer).
  *
@@ -15,7 +15,7 @@
  * Buffers belong to the backend that made them; only backend methods may touch `data` (they
  * settle deferred zeros first).
  */
-import type { AdamSpec, DeviceBuffer, BinaryOp, Dims3, LayerNormSpec, MatmulEpilogue, MatmulSpec, UnaryOp } from '../backend.ts';
+import type { AdamSpec, DeviceBuffer, BinaryOp, Dims3, LayerNormSpec, MatmulEpilogue, MatmulSpec, ReduceOp, UnaryOp } from '../backend.ts';
 import { CpuBackend } from '../cpu.ts';
 import { SharedHeap } from './heap.ts';
 import { MAX_PAGES, kernelModule } from './module.ts';
@@ -25,6 +25,8 @@ import { MC_PANELS, MR, NR } from './watMatmul.ts';
 
 /** Below this many elements an elementwise op runs on the calling thread (hand-off costs ~5–20 µs). */
 const PARALLEL_MIN_ELEMENTS = 16_384;
+/** The `reduce` kernel's op codes, by index. */
+const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'mean', 'max'];
 /** Below this many multiply-adds a matmul runs on the calling thread. */
 const PARALLEL_MIN_MACS = 65_536;
 
@@ -307,6 +309,14 @@ export class WasmBackend extends CpuBackend {
     } finally {
       this.heap.freeBytes(address, ids.length * 4);
     }
+  }
+
+  override reduce(op: ReduceOp, a: DeviceBuffer, out: DeviceBuffer, dims: Dims3): void {
+    const [outer, mid, inner] = dims;
+    this.ready(a);
+    this.output(out, outer * inner);
+    if (outer * inner === 0) return;
+    this.pool.run('reduce', [buf(a).address, buf(out).address, outer, mid, inner, REDUCE_OPS.indexOf(op)], outer * mid * inner >= PARALLEL_MIN_ELEMENTS);
   }
 
   override geluBackward(x: DeviceBuffer, dy: DeviceBuffer, dx: DeviceBuffer): void {

@@ -150,4 +150,68 @@ const embeddingBackward = `
       (br $rnext)))
     (br $more))))`;
 
-export const backwardKernels = [layerNormRows, layerNormParams, softmaxBackward, embeddingBackward].join('\n');
+/** Columns one unit of `reduce` accumulates at once: 16 floats, one cache line of each row. */
+const REDUCE_COLUMNS = 16;
+
+/**
+ * reduce(a, out, outer, mid, inner, op): cpu.ts's reduce over the middle axis, op 0 sum, 1 mean,
+ * 2 max: per output column a float64 accumulator folding m = 0, 1, … in order (f64x2 lanes are
+ * independent columns), the mean divided by mid once, one f32 rounding per output. A unit is one
+ * outer index and REDUCE_COLUMNS columns; a last, partial group is folded column by column.
+ */
+const reduceKernel = (() => {
+  const pairs = REDUCE_COLUMNS / 2;
+  const acc = (j: number): string => `$acc${j}`;
+  const pairAt = (j: number): string => `(f64x2.promote_low_f32x4 (v128.load64_zero offset=${8 * j} (local.get $p)))`;
+  const foldPair = (j: number): string => `(local.set ${acc(j)} (if (result v128) (i32.eq (local.get $op) (i32.const 2))
+          (then (f64x2.max (local.get ${acc(j)}) ${pairAt(j)})) (else (f64x2.add (local.get ${acc(j)}) ${pairAt(j)}))))`;
+  const finish = (j: number): string => `(v128.store64_lane offset=${8 * j} 0 (local.get $q) (f32x4.demote_f64x2_zero
+          (if (result v128) (i32.eq (local.get $op) (i32.const 1)) (then (f64x2.div (local.get ${acc(j)}) (local.get $midv))) (else (local.get ${acc(j)})))))`;
+  const locals = Array.from({ length: pairs }, (_, j) => `(local ${acc(j)} v128)`).join(' ');
+  const range = Array.from({ length: pairs }, (_, j) => j);
+  return `
+  (func (export "reduce") (param $a i32) (param $out i32) (param $outer i32) (param $mid i32) (param $inner i32) (param $op i32)
+    (param $tid i32) (param $nt i32)
+    (local $groups i32) (local $u i32) (local $o i32) (local $c0 i32) (local $c i32) (local $m i32) (local $p i32) (local $q i32)
+    (local $init f64) (local $s f64) (local $x f64) (local $midv v128) ${locals}
+    (local.set $groups (i32.div_u (i32.add (local.get $inner) (i32.const ${REDUCE_COLUMNS - 1})) (i32.const ${REDUCE_COLUMNS})))
+    (local.set $init (select (f64.const -inf) (f64.const 0) (i32.eq (local.get $op) (i32.const 2))))
+    (local.set $midv (f64x2.splat (f64.convert_i32_u (local.get $mid))))
+    (block $all (loop $more
+      (local.set $u (call $grab (i32.const 1)))
+      (br_if $all (i32.ge_u (local.get $u) (i32.mul (local.get $outer) (local.get $groups))))
+      (local.set $o (i32.div_u (local.get $u) (local.get $groups)))
+      (local.set $c0 (i32.mul (i32.rem_u (local.get $u) (local.get $groups)) (i32.const ${REDUCE_COLUMNS})))
+      (if (i32.le_u (i32.add (local.get $c0) (i32.const ${REDUCE_COLUMNS})) (local.get $inner))
+        (then
+          ${range.map((j) => `(local.set ${acc(j)} (f64x2.splat (local.get $init)))`).join('\n          ')}
+          (local.set $m (i32.const 0))
+          (block $md (loop $mn
+            (br_if $md (i32.ge_u (local.get $m) (local.get $mid)))
+            (local.set $p (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $o) (local.get $mid)) (local.get $m)) (local.get $inner)) (local.get $c0)) (i32.const 2))))
+            ${range.map(foldPair).join('\n            ')}
+            (local.set $m (i32.add (local.get $m) (i32.const 1)))
+            (br $mn)))
+          (local.set $q (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $inner)) (local.get $c0)) (i32.const 2))))
+          ${range.map(finish).join('\n          ')})
+        (else
+          (local.set $c (local.get $c0))
+          (block $cd (loop $cn
+            (br_if $cd (i32.ge_u (local.get $c) (local.get $inner)))
+            (local.set $s (local.get $init))
+            (local.set $m (i32.const 0))
+            (block $sd (loop $sn
+              (br_if $sd (i32.ge_u (local.get $m) (local.get $mid)))
+              (local.set $x (f64.promote_f32 (f32.load (i32.add (local.get $a) (i32.shl
+                (i32.add (i32.mul (i32.add (i32.mul (local.get $o) (local.get $mid)) (local.get $m)) (local.get $inner)) (local.get $c)) (i32.const 2))))))
+              (local.set $s (if (result f64) (i32.eq (local.get $op) (i32.const 2)) (then (f64.max (local.get $s) (local.get $x))) (else (f64.add (local.get $s) (local.get $x)))))
+              (local.set $m (i32.add (local.get $m) (i32.const 1)))
+              (br $sn)))
+            (f32.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $inner)) (local.get $c)) (i32.const 2)))
+              (f32.demote_f64 (select (f64.div (local.get $s) (f64.convert_i32_u (local.get $mid))) (local.get $s) (i32.eq (local.get $op) (i32.const 1)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $cn)))))
+      (br $more))))`;
+})();
+
+export const backwardKernels = [layerNormRows, layerNormParams, softmaxBackward, embeddingBackward, reduceKernel].join('\n');
