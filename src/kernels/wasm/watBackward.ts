@@ -15,7 +15,7 @@ const storeAt = (row: string, value: string): string =>
   `(f32.store (i32.add (local.get ${row}) (i32.shl (local.get $c) (i32.const 2))) (f32.demote_f64 ${value}))`;
 
 /** for (c = 0; c < cols; c++) body */
-const columns = (label: string, body: string): string => `
+export const columns = (label: string, body: string): string => `
       (local.set $c (i32.const 0))
       (block $${label}d (loop $${label}n
         (br_if $${label}d (i32.ge_u (local.get $c) (local.get $cols)))
@@ -24,7 +24,7 @@ const columns = (label: string, body: string): string => `
         (br $${label}n)))`;
 
 /** Grab loop over rows [0, rows) (about 4096 elements per grab); the body sees $r and the row offset $row (bytes). */
-function rowKernel(name: string, params: string, locals: string, body: string): string {
+export function rowKernel(name: string, params: string, locals: string, body: string): string {
   return `
   (func (export "${name}") ${params} (param $rows i32) (param $cols i32) (param $tid i32) (param $nt i32)
     (local $r i32) (local $end i32) (local $chunk i32) (local $c i32) (local $row i32) ${locals}

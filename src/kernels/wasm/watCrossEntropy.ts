@@ -9,29 +9,16 @@
  * kernels on the host, where it is the same call as the cpu loop's.
  */
 
+import { columns, rowKernel } from './watBackward.ts';
+
 const get = (name: string): string => `(local.get $${name})`;
 
-/** Rows per grab: a row is a vocabulary of exponentials. */
-const ROWS_PER_GRAB = 4;
-
-/** A grab loop over rows [0, rows) whose target is not negative; the body sees $r, the logits row $pl (bytes) and $target. */
+/** A row kernel (watBackward.ts) over rows whose target is not negative; the body sees $r, the logits row $pl (bytes) and $target. */
 function targetRows(name: string, params: string, locals: string, body: string, ignored = ''): string {
-  return `
-  (func (export "${name}") (param $logits i32) (param $targets i32) (param $stats i32) ${params} (param $rows i32) (param $cols i32) (param $tid i32) (param $nt i32)
-    (local $r i32) (local $end i32) (local $c i32) (local $pl i32) (local $target i32) ${locals}
-    (block $all (loop $more
-    (local.set $r (call $grab (i32.const ${ROWS_PER_GRAB})))
-    (br_if $all (i32.ge_u ${get('r')} ${get('rows')}))
-    (local.set $end (i32.add ${get('r')} (i32.const ${ROWS_PER_GRAB})))
-    (if (i32.gt_u ${get('end')} ${get('rows')}) (then (local.set $end ${get('rows')})))
-    (block $rdone (loop $rnext
-      (br_if $rdone (i32.ge_u ${get('r')} ${get('end')}))
-      (local.set $pl (i32.add ${get('logits')} (i32.shl (i32.mul ${get('r')} ${get('cols')}) (i32.const 2))))
+  return rowKernel(name, `(param $logits i32) (param $targets i32) (param $stats i32) ${params}`, `(local $pl i32) (local $target i32) ${locals}`, `
+      (local.set $pl (i32.add ${get('logits')} ${get('row')}))
       (local.set $target (i32.load (i32.add ${get('targets')} (i32.shl ${get('r')} (i32.const 2)))))
-      (if (i32.lt_s ${get('target')} (i32.const 0)) (then ${ignored}) (else ${body}))
-      (local.set $r (i32.add ${get('r')} (i32.const 1)))
-      (br $rnext)))
-    (br $more))))`;
+      (if (i32.lt_s ${get('target')} (i32.const 0)) (then ${ignored}) (else ${body}))`);
 }
 
 const logit = '(f64.promote_f32 (f32.load (i32.add (local.get $pl) (i32.shl (local.get $c) (i32.const 2)))))';
@@ -49,18 +36,11 @@ const byPairs = (label: string, pair: string, single: string): string => `
         (br $${label}n)))
       (if (i32.lt_u ${get('c')} ${get('cols')}) (then ${single}))`;
 
-const forColumns = (label: string, body: string): string => `
-      (local.set $c (i32.const 0))
-      (block $${label}d (loop $${label}n
-        (br_if $${label}d (i32.ge_u ${get('c')} ${get('cols')}))
-        ${body}
-        (local.set $c (i32.add ${get('c')} (i32.const 1)))
-        (br $${label}n)))`;
 
 /** ce_stats(logits, targets, stats, rows, cols): stats[2r] = max_c L, stats[2r+1] = Σ_c exp(L − max), c = 0, 1, … */
 const crossEntropyStats = targetRows('ce_stats', '', '(local $max f64) (local $sum f64) (local $e v128)', `
       (local.set $max (f64.const -inf))
-      ${forColumns('m', `(local.set $max (f64.max ${get('max')} ${logit}))`)}
+      ${columns('m', `(local.set $max (f64.max ${get('max')} ${logit}))`)}
       (local.set $sum (f64.const 0))
       ${byPairs('s', `(local.set $e (call $exp64x2 (f64x2.sub ${logitPair} (f64x2.splat ${get('max')}))))
         (local.set $sum (f64.add (f64.add ${get('sum')} (f64x2.extract_lane 0 ${get('e')})) (f64x2.extract_lane 1 ${get('e')})))`,
@@ -83,14 +63,14 @@ const crossEntropyOut = targetRows('ce_out', '(param $losses i32) (param $dlogit
       (f32.store (i32.add ${get('losses')} (i32.shl ${get('r')} (i32.const 2)))
         (f32.demote_f64 (f64.sub ${get('logSum')} (f64.promote_f32 (f32.load (i32.add ${get('pl')} (i32.shl ${get('target')} (i32.const 2))))))))
       (if ${get('dlogits')} (then
-        (local.set $pd (i32.add ${get('dlogits')} (i32.shl (i32.mul ${get('r')} ${get('cols')}) (i32.const 2))))
+        (local.set $pd (i32.add ${get('dlogits')} ${get('row')}))
         ${byPairs('g', `(local.set $e (call $exp64x2 (f64x2.sub ${logitPair} (f64x2.splat ${get('logSum')}))))
           ${gradientAt(get('c'), `(f64x2.extract_lane 0 ${get('e')})`)}
           ${gradientAt(`(i32.add ${get('c')} (i32.const 1))`, `(f64x2.extract_lane 1 ${get('e')})`)}`,
   gradientAt(get('c'), `(call $exp64 (f64.sub ${logit} ${get('logSum')}))`))}))`,
 `(f32.store (i32.add ${get('losses')} (i32.shl ${get('r')} (i32.const 2))) (f32.const 0))
       (if ${get('dlogits')} (then
-        (local.set $pd (i32.add ${get('dlogits')} (i32.shl (i32.mul ${get('r')} ${get('cols')}) (i32.const 2))))
-        ${forColumns('z', `(f32.store (i32.add ${get('pd')} (i32.shl ${get('c')} (i32.const 2))) (f32.const 0))`)}))`);
+        (local.set $pd (i32.add ${get('dlogits')} ${get('row')}))
+        ${columns('z', `(f32.store (i32.add ${get('pd')} (i32.shl ${get('c')} (i32.const 2))) (f32.const 0))`)}))`);
 
 export const crossEntropyKernels = [crossEntropyStats, crossEntropyOut].join('\n');
